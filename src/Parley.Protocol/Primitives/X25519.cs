@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+
+
+namespace Parley.Protocol.Primitives;
+
+/// <summary>X25519 (RFC 7748) on raw 32-byte keys.</summary>
+internal static class X25519
+{
+    internal const int KeySize = 32;
+
+    static X25519() => Sodium.EnsureInitialized();
+
+    /// <summary>Fills <paramref name="privateKey"/> with a fresh random scalar and writes its public key.</summary>
+    internal static void GenerateKeyPair(Span<byte> privateKey, Span<byte> publicKey)
+    {
+        RandomSource.Fill(privateKey[..KeySize]);
+        PublicKeyFromPrivate(privateKey, publicKey);
+    }
+
+    internal static unsafe void PublicKeyFromPrivate(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
+    {
+        if (privateKey.Length != KeySize || publicKey.Length != KeySize)
+        {
+            throw new ArgumentException("X25519 keys are 32 bytes");
+        }
+
+        fixed (byte* q = publicKey)
+        fixed (byte* n = privateKey)
+        {
+            if (Sodium.crypto_scalarmult_curve25519_base(q, n) != 0)
+            {
+                throw new CryptographicException("X25519 base point multiplication failed");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Computes the shared secret. Returns false when the peer key is a low-order point, which
+    /// yields the all-zero secret (RFC 7748 §6.1 says to check for it).
+    /// </summary>
+    internal static unsafe bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
+    {
+        if (privateKey.Length != KeySize || peerPublicKey.Length != KeySize || sharedSecret.Length != KeySize)
+        {
+            return false;
+        }
+
+        fixed (byte* q = sharedSecret)
+        fixed (byte* n = privateKey)
+        fixed (byte* p = peerPublicKey)
+        {
+            // libsodium returns -1 for an all-zero result.
+            return Sodium.crypto_scalarmult_curve25519(q, n, p) == 0;
+        }
+    }
+}

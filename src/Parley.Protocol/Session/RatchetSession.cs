@@ -1,0 +1,339 @@
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Parley.Protocol.Identity;
+using Parley.Protocol.Internal;
+using Parley.Protocol.Primitives;
+using Parley.Protocol.PreKeys;
+using Parley.Protocol.Ratchet;
+using Parley.Protocol.Storage;
+using PendingPreKey = Parley.Protocol.Internal.Stored.PendingPreKey;
+using SessionState = Parley.Protocol.Internal.Stored.SessionState;
+using Parley.Protocol.Wire;
+
+namespace Parley.Protocol.Session;
+
+/// <summary>
+/// An end-to-end session with one peer: set up by PQXDH, then every message encrypted with the
+/// Double Ratchet. The caller persists it with <see cref="Serialize"/> after every
+/// <see cref="Encrypt"/> and <c>Decrypt</c> and restores it with <see cref="Deserialize"/>.
+/// A message that fails to decrypt throws <see cref="ParleyProtocolException"/> and leaves the
+/// session unchanged.
+/// </summary>
+public sealed class RatchetSession : IDisposable
+{
+    private readonly RatchetState state;
+    private readonly byte[] associatedDataPrefix;
+    private readonly byte[] baseKey;
+    private PendingPreKey? pendingPreKey;
+
+    private RatchetSession(IdentityKey local, IdentityKey remote, bool initiator, byte[] baseKey, RatchetState state, PendingPreKey? pendingPreKey)
+    {
+        LocalIdentity = local;
+        RemoteIdentity = remote;
+        IsInitiator = initiator;
+        this.baseKey = baseKey;
+        this.state = state;
+        this.pendingPreKey = pendingPreKey;
+        associatedDataPrefix = initiator ? DoubleRatchet.AssociatedDataPrefix(local, remote) : DoubleRatchet.AssociatedDataPrefix(remote, local);
+    }
+
+    /// <summary>This side's identity.</summary>
+    public IdentityKey LocalIdentity { get; }
+
+    /// <summary>The peer's identity, as the PQXDH bound it.</summary>
+    public IdentityKey RemoteIdentity { get; }
+
+    /// <summary>True on the side that processed the prekey bundle.</summary>
+    public bool IsInitiator { get; }
+
+    /// <summary>The initiator's ephemeral key EK_A: identifies the PQXDH run that made this session.</summary>
+    public ReadOnlySpan<byte> BaseKey => baseKey;
+
+    /// <summary>True until the initiator has decrypted a first reply; until then it sends PreKeyMessages.</summary>
+    public bool AwaitingFirstReply => pendingPreKey is not null;
+
+    /// <summary>
+    /// Starts a session from a peer's prekey bundle (PQXDH §3.3): checks the bundle's signatures,
+    /// agrees the shared secret, and initialises the ratchet as the sender. The caller checks
+    /// that the bundle's identity is the one certified for the peer's name.
+    /// </summary>
+    public static RatchetSession Initiate(IdentityKeyPair local, PreKeyBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(bundle);
+        if (bundle.Version != ProtocolVersion.Current)
+        {
+            throw Error.UnsupportedVersion("prekey bundle", bundle.Version);
+        }
+
+        if (bundle.Identity is null || bundle.SignedPreKey is null || bundle.KemPreKey is null)
+        {
+            throw Error.Malformed("prekey bundle");
+        }
+
+        var remote = IdentityKey.FromWire(bundle.Identity);
+        if (!SignedPreKeyRecord.Verify(remote, bundle.SignedPreKey))
+        {
+            throw Error.InvalidSignature("signed prekey");
+        }
+
+        if (!KemPreKeyRecord.Verify(remote, bundle.KemPreKey))
+        {
+            throw Error.InvalidSignature("KEM prekey");
+        }
+
+        var oneTime = bundle.OneTimePreKey;
+        if (oneTime is not null && oneTime.PublicKey.Length != X25519.KeySize)
+        {
+            throw Error.Malformed("one-time prekey");
+        }
+
+        var ephemeralPrivate = new byte[X25519.KeySize];
+        var ephemeralPublic = new byte[X25519.KeySize];
+        var kemCiphertext = new byte[MlKem768.CiphertextSize];
+        Span<byte> kemSecret = stackalloc byte[MlKem768.SharedSecretSize];
+        byte[]? sharedSecret = null;
+        try
+        {
+            X25519.GenerateKeyPair(ephemeralPrivate, ephemeralPublic);
+            if (!MlKem768.TryEncapsulate(bundle.KemPreKey.PublicKey.Span, kemCiphertext, kemSecret))
+            {
+                throw Error.InvalidKey("KEM prekey");
+            }
+
+            sharedSecret = Pqxdh.DeriveInitiator(
+                local.DhPrivate,
+                ephemeralPrivate,
+                remote.DhKey,
+                bundle.SignedPreKey.PublicKey.Span,
+                oneTime is null ? default : oneTime.PublicKey.Span,
+                kemSecret);
+            var ratchet = DoubleRatchet.InitializeInitiator(sharedSecret, bundle.SignedPreKey.PublicKey.Span);
+            var pending = new PendingPreKey
+            {
+                EphemeralKey = ByteString.CopyFrom(ephemeralPublic),
+                SignedPreKeyId = bundle.SignedPreKey.Id,
+                KemPreKeyId = bundle.KemPreKey.Id,
+                KemCiphertext = UnsafeByteOperations.UnsafeWrap(kemCiphertext),
+                HasOneTimePreKey = oneTime is not null,
+                OneTimePreKeyId = oneTime?.Id ?? 0,
+            };
+            return new RatchetSession(local.PublicKey, remote, initiator: true, ephemeralPublic, ratchet, pending);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(ephemeralPrivate);
+            CryptographicOperations.ZeroMemory(kemSecret);
+            CryptographicOperations.ZeroMemory(sharedSecret);
+        }
+    }
+
+    /// <summary>
+    /// Answers a PreKeyMessage (PQXDH §3.4): finds the prekeys it names, agrees the shared secret,
+    /// initialises the ratchet as the receiver and decrypts the message inside. Only when that
+    /// decrypts are the one-time prekeys consumed; on any failure nothing changes.
+    /// </summary>
+    public static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, out byte[] plaintext)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(preKeys);
+        if (message.Version != ProtocolVersion.Current)
+        {
+            throw Error.UnsupportedVersion("prekey message", message.Version);
+        }
+
+        if (message.Identity is null || message.Message is null
+            || message.EphemeralKey.Length != X25519.KeySize
+            || message.KemCiphertext.Length != MlKem768.CiphertextSize)
+        {
+            throw Error.Malformed("prekey message");
+        }
+
+        var remote = IdentityKey.FromWire(message.Identity);
+        var signedPreKey = preKeys.GetSignedPreKey(message.SignedPreKeyId) ?? throw Error.UnknownPreKey("signed prekey", message.SignedPreKeyId);
+        var kemPreKey = preKeys.GetKemPreKey(message.KemPreKeyId) ?? throw Error.UnknownPreKey("KEM prekey", message.KemPreKeyId);
+        var oneTimePreKey = message.HasOneTimePreKey
+            ? preKeys.GetOneTimePreKey(message.OneTimePreKeyId) ?? throw Error.UnknownPreKey("one-time prekey", message.OneTimePreKeyId)
+            : null;
+
+        Span<byte> kemSecret = stackalloc byte[MlKem768.SharedSecretSize];
+        byte[]? sharedSecret = null;
+        RatchetSession? session = null;
+        try
+        {
+            if (!MlKem768.TryDecapsulate(kemPreKey.SecretKey, message.KemCiphertext.Span, kemSecret))
+            {
+                throw Error.InvalidKey("KEM prekey");
+            }
+
+            sharedSecret = Pqxdh.DeriveResponder(
+                local.DhPrivate,
+                signedPreKey.PrivateKey,
+                oneTimePreKey is null ? default : oneTimePreKey.PrivateKey,
+                remote.DhKey,
+                message.EphemeralKey.Span,
+                kemSecret);
+            var ratchet = DoubleRatchet.InitializeResponder(sharedSecret, signedPreKey.PrivateKey, signedPreKey.PublicKey);
+            session = new RatchetSession(local.PublicKey, remote, initiator: false, message.EphemeralKey.ToByteArray(), ratchet, pendingPreKey: null);
+            plaintext = session.DecryptRatchetMessage(message.Message);
+            preKeys.ConsumePreKeys(oneTimePreKey?.Id, kemPreKey.Id);
+            var accepted = session;
+            session = null;
+            return accepted;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(kemSecret);
+            CryptographicOperations.ZeroMemory(sharedSecret);
+            session?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Reads a CiphertextMessage from untrusted bytes. Throws Malformed or UnsupportedVersion.
+    /// </summary>
+    public static CiphertextMessage ParseMessage(ReadOnlySpan<byte> bytes)
+    {
+        var message = WireParsing.Parse(CiphertextMessage.Parser, bytes, "ciphertext message");
+        var version = message.BodyCase switch
+        {
+            CiphertextMessage.BodyOneofCase.PreKey => message.PreKey.Version,
+            CiphertextMessage.BodyOneofCase.Ratchet => message.Ratchet.Version,
+            _ => throw Error.Malformed("ciphertext message"),
+        };
+        if (version != ProtocolVersion.Current)
+        {
+            throw Error.UnsupportedVersion("message", version);
+        }
+
+        return message;
+    }
+
+    /// <summary>True when <paramref name="message"/> belongs to this session (same PQXDH run), so it is decrypted here rather than accepted anew.</summary>
+    public bool Matches(PreKeyMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return !IsInitiator
+            && message.EphemeralKey.Span.SequenceEqual(baseKey)
+            && message.Identity is not null
+            && message.Identity.SigningKey.Span.SequenceEqual(RemoteIdentity.SigningKey);
+    }
+
+    /// <summary>Encrypts one message; returns the serialized CiphertextMessage to send.</summary>
+    public byte[] Encrypt(ReadOnlySpan<byte> plaintext)
+    {
+        var (header, ciphertext) = DoubleRatchet.Encrypt(state, associatedDataPrefix, plaintext);
+        var ratchetMessage = new RatchetMessage
+        {
+            Version = ProtocolVersion.Current,
+            Header = UnsafeByteOperations.UnsafeWrap(header),
+            Ciphertext = UnsafeByteOperations.UnsafeWrap(ciphertext),
+        };
+        if (pendingPreKey is null)
+        {
+            return new CiphertextMessage { Ratchet = ratchetMessage }.ToByteArray();
+        }
+
+        return new CiphertextMessage
+        {
+            PreKey = new PreKeyMessage
+            {
+                Version = ProtocolVersion.Current,
+                Identity = LocalIdentity.ToWire(),
+                EphemeralKey = pendingPreKey.EphemeralKey,
+                SignedPreKeyId = pendingPreKey.SignedPreKeyId,
+                KemPreKeyId = pendingPreKey.KemPreKeyId,
+                KemCiphertext = pendingPreKey.KemCiphertext,
+                HasOneTimePreKey = pendingPreKey.HasOneTimePreKey,
+                OneTimePreKeyId = pendingPreKey.OneTimePreKeyId,
+                Message = ratchetMessage,
+            },
+        }.ToByteArray();
+    }
+
+    /// <summary>Decrypts a message parsed by <see cref="ParseMessage"/>.</summary>
+    public byte[] Decrypt(CiphertextMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        switch (message.BodyCase)
+        {
+            case CiphertextMessage.BodyOneofCase.Ratchet:
+                return DecryptRatchetMessage(message.Ratchet);
+            case CiphertextMessage.BodyOneofCase.PreKey:
+                if (!Matches(message.PreKey))
+                {
+                    throw new ParleyProtocolException(ProtocolErrorKind.NoSession, "prekey message starts a different session");
+                }
+
+                return DecryptRatchetMessage(message.PreKey.Message);
+            default:
+                throw Error.Malformed("ciphertext message");
+        }
+    }
+
+    /// <summary>Decrypts serialized CiphertextMessage bytes.</summary>
+    public byte[] Decrypt(ReadOnlySpan<byte> message) => Decrypt(ParseMessage(message));
+
+    private byte[] DecryptRatchetMessage(RatchetMessage message)
+    {
+        if (message is null)
+        {
+            throw Error.Malformed("ratchet message");
+        }
+
+        if (message.Version != ProtocolVersion.Current)
+        {
+            throw Error.UnsupportedVersion("ratchet message", message.Version);
+        }
+
+        var plaintext = DoubleRatchet.Decrypt(state, associatedDataPrefix, message.Header.Span, message.Ciphertext.Span);
+        pendingPreKey = null;
+        return plaintext;
+    }
+
+    /// <summary>The whole session state as bytes (secrets included) for the caller to seal and store.</summary>
+    public byte[] Serialize()
+    {
+        var stored = new SessionState
+        {
+            Version = ProtocolVersion.Current,
+            LocalIdentity = LocalIdentity.ToWire(),
+            RemoteIdentity = RemoteIdentity.ToWire(),
+            BaseKey = UnsafeByteOperations.UnsafeWrap(baseKey),
+            Initiator = IsInitiator,
+            PendingPreKey = pendingPreKey,
+        };
+        state.WriteTo(stored);
+        return stored.ToByteArray();
+    }
+
+    /// <summary>Restores a session written by <see cref="Serialize"/>.</summary>
+    public static RatchetSession Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        var stored = WireParsing.Parse(SessionState.Parser, bytes, "session state");
+        if (stored.Version != ProtocolVersion.Current)
+        {
+            throw Error.UnsupportedVersion("session state", stored.Version);
+        }
+
+        if (stored.BaseKey.Length != X25519.KeySize)
+        {
+            throw Error.Malformed("session state (base key)");
+        }
+
+        return new RatchetSession(
+            IdentityKey.FromStoredWire(stored.LocalIdentity),
+            IdentityKey.FromStoredWire(stored.RemoteIdentity),
+            stored.Initiator,
+            stored.BaseKey.ToByteArray(),
+            RatchetState.ReadFrom(stored),
+            stored.PendingPreKey);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => state.Dispose();
+
+    /// <summary>Names the peer only.</summary>
+    public override string ToString() => $"RatchetSession(with {RemoteIdentity.Fingerprint})";
+}
