@@ -41,4 +41,7 @@ public enum ProtocolErrorKind
 
     /// <summary>There is no session with the peer; a prekey bundle is needed first.</summary>
     NoSession = 12,
+
+    /// <summary>The peer's identity key differs from the one pinned for that name; sending is blocked until the user accepts it.</summary>
+    UntrustedIdentity = 13,
 }

@@ -33,6 +33,9 @@ internal static class Error
     internal static ParleyProtocolException NoSession() =>
         new(ProtocolErrorKind.NoSession, "no session with this peer");
 
+    internal static ParleyProtocolException UntrustedIdentity(string peer) =>
+        new(ProtocolErrorKind.UntrustedIdentity, $"the identity key of {peer} has changed; it must be accepted before messages are exchanged");
+
     // Certificates (Certificates/): the kinds a peer's or a server's certificate can cause.
 
     internal static ParleyProtocolException InvalidKey(string what, Exception inner) =>
