@@ -96,8 +96,8 @@ public sealed class IdentityKey : IEquatable<IdentityKey>
         return encoded;
     }
 
-    /// <summary>Checks a signature made by this identity over a labelled message.</summary>
-    internal bool Verify(ReadOnlySpan<byte> signedMessage, ReadOnlySpan<byte> signature) =>
+    /// <summary>Checks an Ed25519 signature made by this identity's signing key.</summary>
+    public bool Verify(ReadOnlySpan<byte> signedMessage, ReadOnlySpan<byte> signature) =>
         Ed25519.Verify(signingKey, signedMessage, signature);
 
     internal bool VerifyDhKeySignature() => Verify(DhKeySignedMessage(dhKey), dhKeySignature);

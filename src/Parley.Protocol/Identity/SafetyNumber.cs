@@ -6,9 +6,9 @@ namespace Parley.Protocol.Identity;
 
 /// <summary>
 /// The 60-digit safety number two users compare out of band, computed as Signal's
-/// NumericFingerprintGenerator does: per user, SHA-512 iterated 5200 times over
-/// version (u16 0) || key || name, then key; 30 digits each; the two halves in sorted order,
-/// so both users see the same number.
+/// NumericFingerprintGenerator does: per user, SHA-512 run 5200 times, first over
+/// version (u16 0) || key || name || key, then over the previous hash || key; 30 digits each;
+/// the two halves in sorted order, so both users see the same number.
 /// </summary>
 public static class SafetyNumber
 {
@@ -48,18 +48,24 @@ public static class SafetyNumber
         return builder.ToString();
     }
 
-    private static string Half(string name, ReadOnlySpan<byte> key)
+    /// <summary>
+    /// One user's 30 digits, exactly as libsignal's Fingerprint::get_fingerprint and
+    /// get_encoded_string: h = SHA-512(0x0000 || key || name || key), then h = SHA-512(h || key)
+    /// until SHA-512 has run <see cref="Iterations"/> times in all (docs/protocol.md §7).
+    /// </summary>
+    internal static string Half(string name, ReadOnlySpan<byte> key)
     {
         var nameBytes = Encoding.UTF8.GetBytes(name);
-        var input = new byte[2 + key.Length + nameBytes.Length];
+        var input = new byte[2 + key.Length + nameBytes.Length + key.Length];
         key.CopyTo(input.AsSpan(2));
         nameBytes.CopyTo(input.AsSpan(2 + key.Length));
+        key.CopyTo(input.AsSpan(2 + key.Length + nameBytes.Length));
         Span<byte> hash = stackalloc byte[SHA512.HashSizeInBytes];
         SHA512.HashData(input, hash);
 
         var round = new byte[SHA512.HashSizeInBytes + key.Length];
         key.CopyTo(round.AsSpan(SHA512.HashSizeInBytes));
-        for (var i = 0; i < Iterations; i++)
+        for (var i = 1; i < Iterations; i++)
         {
             hash.CopyTo(round);
             SHA512.HashData(round, hash);

@@ -82,8 +82,8 @@ public sealed class KemPreKeyRecord
         return new KemPreKeyRecord(stored.Id, stored.SecretKey.ToByteArray(), stored.PublicKey.ToByteArray(), stored.LastResort, stored.Signature.ToByteArray(), DateTimeOffset.FromUnixTimeSeconds(stored.CreatedUnixSeconds));
     }
 
-    /// <summary>Checks a KEM prekey from a bundle against the identity that should have signed it.</summary>
-    internal static bool Verify(IdentityKey identity, Wire.KemPreKey preKey) =>
+    /// <summary>Checks a KEM prekey from a bundle (or an upload) against the identity that should have signed it.</summary>
+    public static bool Verify(IdentityKey identity, Wire.KemPreKey preKey) =>
         preKey.PublicKey.Length == MlKem768.PublicKeySize
         && identity.Verify(SignedMessage(preKey.Id, preKey.LastResort, preKey.PublicKey.Span), preKey.Signature.Span);
 

@@ -78,8 +78,8 @@ public sealed class SignedPreKeyRecord
         return new SignedPreKeyRecord(stored.Id, stored.PrivateKey.ToByteArray(), stored.PublicKey.ToByteArray(), stored.Signature.ToByteArray(), DateTimeOffset.FromUnixTimeSeconds(stored.CreatedUnixSeconds));
     }
 
-    /// <summary>Checks a signed prekey from a bundle against the identity that should have signed it.</summary>
-    internal static bool Verify(IdentityKey identity, Wire.SignedPreKey preKey) =>
+    /// <summary>Checks a signed prekey from a bundle (or an upload) against the identity that should have signed it.</summary>
+    public static bool Verify(IdentityKey identity, Wire.SignedPreKey preKey) =>
         preKey.PublicKey.Length == X25519.KeySize
         && identity.Verify(SignedMessage(preKey.Id, preKey.PublicKey.Span), preKey.Signature.Span);
 

@@ -15,12 +15,6 @@ internal static class ChainKey
     /// mk = HMAC-SHA256(ck, 0x01); ck' = HMAC-SHA256(ck, 0x02). <paramref name="nextChainKey"/>
     /// may be the same memory as <paramref name="chainKey"/>.
     /// </summary>
-    internal static void Step(ReadOnlySpan<byte> chainKey, Span<byte> messageKey, Span<byte> nextChainKey)
-    {
-        Span<byte> next = stackalloc byte[Size];
-        Hmac.Sha256(chainKey, MessageKeySeed, messageKey);
-        Hmac.Sha256(chainKey, ChainKeySeed, next);
-        next.CopyTo(nextChainKey);
-        System.Security.Cryptography.CryptographicOperations.ZeroMemory(next);
-    }
+    internal static void Step(ReadOnlySpan<byte> chainKey, Span<byte> messageKey, Span<byte> nextChainKey) =>
+        Hmac.Sha256Twice(chainKey, MessageKeySeed, messageKey, ChainKeySeed, nextChainKey);
 }

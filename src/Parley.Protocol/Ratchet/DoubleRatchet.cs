@@ -320,9 +320,12 @@ internal static class DoubleRatchet
     /// <summary>Builds the AD prefix for a session between <paramref name="initiator"/> and <paramref name="responder"/>.</summary>
     internal static byte[] AssociatedDataPrefix(Identity.IdentityKey initiator, Identity.IdentityKey responder)
     {
+        // Encode(IK) = signing key || DH key (docs/protocol.md §3), written in place.
         var prefix = new byte[AssociatedDataPrefixSize];
-        initiator.Encode().CopyTo(prefix, 0);
-        responder.Encode().CopyTo(prefix, Identity.IdentityKey.EncodedSize);
+        initiator.SigningKey.CopyTo(prefix);
+        initiator.DhKey.CopyTo(prefix.AsSpan(32));
+        responder.SigningKey.CopyTo(prefix.AsSpan(Identity.IdentityKey.EncodedSize));
+        responder.DhKey.CopyTo(prefix.AsSpan(Identity.IdentityKey.EncodedSize + 32));
         prefix[^1] = (byte)ProtocolVersion.Current;
         return prefix;
     }

@@ -7,7 +7,6 @@ using Parley.Protocol.PreKeys;
 using Parley.Protocol.Ratchet;
 using Parley.Protocol.Storage;
 using PendingPreKey = Parley.Protocol.Internal.Stored.PendingPreKey;
-using SessionState = Parley.Protocol.Internal.Stored.SessionState;
 using Parley.Protocol.Wire;
 
 namespace Parley.Protocol.Session;
@@ -293,42 +292,13 @@ public sealed class RatchetSession : IDisposable
     }
 
     /// <summary>The whole session state as bytes (secrets included) for the caller to seal and store.</summary>
-    public byte[] Serialize()
-    {
-        var stored = new SessionState
-        {
-            Version = ProtocolVersion.Current,
-            LocalIdentity = LocalIdentity.ToWire(),
-            RemoteIdentity = RemoteIdentity.ToWire(),
-            BaseKey = UnsafeByteOperations.UnsafeWrap(baseKey),
-            Initiator = IsInitiator,
-            PendingPreKey = pendingPreKey,
-        };
-        state.WriteTo(stored);
-        return stored.ToByteArray();
-    }
+    public byte[] Serialize() => SessionStateFormat.Write(LocalIdentity, RemoteIdentity, baseKey, IsInitiator, pendingPreKey, state);
 
     /// <summary>Restores a session written by <see cref="Serialize"/>.</summary>
     public static RatchetSession Deserialize(ReadOnlySpan<byte> bytes)
     {
-        var stored = WireParsing.Parse(SessionState.Parser, bytes, "session state");
-        if (stored.Version != ProtocolVersion.Current)
-        {
-            throw Error.UnsupportedVersion("session state", stored.Version);
-        }
-
-        if (stored.BaseKey.Length != X25519.KeySize)
-        {
-            throw Error.Malformed("session state (base key)");
-        }
-
-        return new RatchetSession(
-            IdentityKey.FromStoredWire(stored.LocalIdentity),
-            IdentityKey.FromStoredWire(stored.RemoteIdentity),
-            stored.Initiator,
-            stored.BaseKey.ToByteArray(),
-            RatchetState.ReadFrom(stored),
-            stored.PendingPreKey);
+        var restored = SessionStateFormat.Read(bytes);
+        return new RatchetSession(restored.Local, restored.Remote, restored.Initiator, restored.BaseKey, restored.State, restored.Pending);
     }
 
     /// <inheritdoc/>

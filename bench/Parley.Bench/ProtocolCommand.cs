@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Parley.Protocol.Primitives;
+
+namespace Parley.Bench;
+
+/// <summary>
+/// `protocol [--seconds N] [--json] [--no-anchor]`: Parley's setups, one-way and ping-pong
+/// messages beside the libsignal anchor and the primitive ceiling, all from this one run.
+/// </summary>
+internal static class ProtocolCommand
+{
+    /// <summary>The issue's targets: Parley / anchor, and one-way / ceiling.</summary>
+    internal const double SetupsTarget = 2;
+    internal const double OneWayTarget = 20;
+    internal const double PingPongTarget = 2;
+    internal const double OneWayCeilingTarget = 0.5;
+
+    internal static int Run(double seconds, bool json, bool anchor)
+    {
+        Console.Error.WriteLine($"# measuring {seconds} s per figure: primitive ceiling, Parley, then the anchor");
+        var ceiling = PrimitiveCeiling.Measure(seconds);
+        var parley = ProtocolFigures.Measure(seconds);
+        string? note = "anchor skipped: --no-anchor";
+        var libsignal = anchor ? LibsignalAnchor.Run(seconds, out note) : null;
+
+        PrintTable(seconds, parley, libsignal, ceiling, note);
+        if (json)
+        {
+            Console.WriteLine(Json(seconds, parley, libsignal, ceiling, note));
+        }
+
+        return 0;
+    }
+
+    private static double? Ratio(double value, double? reference) =>
+        reference is { } r && r > 0 ? Math.Round(value / r, 2) : null;
+
+    private static void PrintTable(double seconds, ProtocolFigures parley, AnchorFigures? anchor, PrimitiveCeiling ceiling, string? note)
+    {
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        text.AppendLine(c, $"Parley protocol benchmark: {ProtocolWorkload.MessageBytes}-byte messages, one thread, {seconds} s per figure, session state saved after every message");
+        text.AppendLine(c, $"  {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores");
+        text.AppendLine(c, $"  X25519: {X25519.Implementation}; HMAC: {Hmac.Implementation}; HKDF: {Hkdf.Implementation}; AEAD: {Aead.Implementation}");
+        text.AppendLine();
+        text.AppendLine(c, $"  {"figure",-22} {"Parley",12} {"libsignal",12} {"ratio",8} {"target",8} {"ceiling",12} {"of ceiling",10}");
+        Row(text, "PQXDH setups/s", parley.SetupsPerSecond, anchor?.SetupsPerSecond, SetupsTarget, null);
+        Row(text, "one-way msgs/s", parley.OneWayPerSecond, anchor?.OneWayPerSecond, OneWayTarget, ceiling.OneWayPerSecond);
+        Row(text, "ping-pong msgs/s", parley.PingPongPerSecond, anchor?.PingPongPerSecond, PingPongTarget, ceiling.PingPongPerSecond);
+        text.AppendLine();
+        text.AppendLine(c, $"  ceiling parts (us): AES-256-GCM seal+open {ceiling.AeadPairMicroseconds:F3}, HMAC {ceiling.HmacMicroseconds:F3}, HKDF-64 {ceiling.HkdfMicroseconds:F3}, X25519 keygen {ceiling.KeyGenerationMicroseconds:F2}, agreement {ceiling.AgreementMicroseconds:F2}");
+        text.AppendLine(c, $"  anchor: {(anchor is null ? note : anchor.Name)}");
+        Console.Write(text.ToString());
+    }
+
+    private static void Row(StringBuilder text, string name, double value, double? anchor, double target, double? ceiling)
+    {
+        var ratio = Ratio(value, anchor);
+        var met = ratio is null ? "" : ratio >= target ? " ok" : " MISS";
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"  {name,-22} {value,12:N0} {(anchor is { } a ? a.ToString("N0", CultureInfo.InvariantCulture) : "-"),12} {(ratio is { } r ? r.ToString("F2", CultureInfo.InvariantCulture) + "x" : "-"),8} {target.ToString("0.#", CultureInfo.InvariantCulture) + "x" + met,8} " +
+            $"{(ceiling is { } m ? m.ToString("N0", CultureInfo.InvariantCulture) : "-"),12} {(ceiling is { } n ? (value / n).ToString("P0", CultureInfo.InvariantCulture) : "-"),10}");
+    }
+
+    private static string Json(double seconds, ProtocolFigures parley, AnchorFigures? anchor, PrimitiveCeiling ceiling, string? note)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("bench", "protocol");
+            w.WriteNumber("message_bytes", ProtocolWorkload.MessageBytes);
+            w.WriteNumber("seconds", seconds);
+            w.WriteNumber("pqxdh_setups_per_s", Math.Round(parley.SetupsPerSecond));
+            w.WriteNumber("one_way_msgs_per_s", Math.Round(parley.OneWayPerSecond));
+            w.WriteNumber("ping_pong_msgs_per_s", Math.Round(parley.PingPongPerSecond));
+            if (anchor is null)
+            {
+                w.WriteNull("anchor");
+                w.WriteNull("anchor_setups_per_s");
+                w.WriteNull("anchor_one_way_msgs_per_s");
+                w.WriteNull("anchor_ping_pong_msgs_per_s");
+                w.WriteString("anchor_note", note);
+            }
+            else
+            {
+                w.WriteString("anchor", anchor.Name);
+                w.WriteNumber("anchor_setups_per_s", anchor.SetupsPerSecond);
+                w.WriteNumber("anchor_one_way_msgs_per_s", anchor.OneWayPerSecond);
+                w.WriteNumber("anchor_ping_pong_msgs_per_s", anchor.PingPongPerSecond);
+            }
+
+            WriteNullable(w, "setups_vs_anchor", Ratio(parley.SetupsPerSecond, anchor?.SetupsPerSecond));
+            WriteNullable(w, "one_way_vs_anchor", Ratio(parley.OneWayPerSecond, anchor?.OneWayPerSecond));
+            WriteNullable(w, "ping_pong_vs_anchor", Ratio(parley.PingPongPerSecond, anchor?.PingPongPerSecond));
+            w.WriteNumber("ceiling_one_way_msgs_per_s", Math.Round(ceiling.OneWayPerSecond));
+            w.WriteNumber("ceiling_ping_pong_msgs_per_s", Math.Round(ceiling.PingPongPerSecond));
+            WriteNullable(w, "one_way_vs_ceiling", Ratio(parley.OneWayPerSecond, ceiling.OneWayPerSecond));
+            WriteNullable(w, "ping_pong_vs_ceiling", Ratio(parley.PingPongPerSecond, ceiling.PingPongPerSecond));
+            w.WriteNumber("ceiling_aead_pair_us", Math.Round(ceiling.AeadPairMicroseconds, 3));
+            w.WriteNumber("ceiling_hmac_us", Math.Round(ceiling.HmacMicroseconds, 3));
+            w.WriteNumber("ceiling_hkdf_us", Math.Round(ceiling.HkdfMicroseconds, 3));
+            w.WriteNumber("ceiling_x25519_keygen_us", Math.Round(ceiling.KeyGenerationMicroseconds, 2));
+            w.WriteNumber("ceiling_x25519_agree_us", Math.Round(ceiling.AgreementMicroseconds, 2));
+            w.WriteStartObject("targets_met");
+            WriteMet(w, "setups_2x_anchor", Ratio(parley.SetupsPerSecond, anchor?.SetupsPerSecond), SetupsTarget);
+            WriteMet(w, "one_way_20x_anchor", Ratio(parley.OneWayPerSecond, anchor?.OneWayPerSecond), OneWayTarget);
+            WriteMet(w, "ping_pong_2x_anchor", Ratio(parley.PingPongPerSecond, anchor?.PingPongPerSecond), PingPongTarget);
+            WriteMet(w, "one_way_half_ceiling", parley.OneWayPerSecond / ceiling.OneWayPerSecond, OneWayCeilingTarget);
+            w.WriteEndObject();
+            w.WriteString("x25519", X25519.Implementation);
+            w.WriteString("hmac", Hmac.Implementation);
+            w.WriteString("hkdf", Hkdf.Implementation);
+            w.WriteString("aead", Aead.Implementation);
+            w.WriteString("runtime", RuntimeInformation.FrameworkDescription);
+            w.WriteNumber("cores", Environment.ProcessorCount);
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, v);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
+    private static void WriteMet(Utf8JsonWriter w, string name, double? ratio, double target)
+    {
+        if (ratio is { } r)
+        {
+            w.WriteBoolean(name, r >= target);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+namespace Parley.Bench;
+
+/// <summary>Parley's three figures, measured the anchor's way (one thread, timed loops).</summary>
+internal sealed record ProtocolFigures(double SetupsPerSecond, double OneWayPerSecond, double PingPongPerSecond)
+{
+    internal static ProtocolFigures Measure(double seconds)
+    {
+        var warmup = Math.Min(1.0, Math.Max(0.2, seconds / 3));
+
+        // Setups: each iteration starts from nothing.
+        var setup = new ProtocolWorkload();
+        var setups = TimedLoop.WarmThenRun(warmup, seconds, _ => setup.Setup());
+
+        // Messages: one established pair, as the anchor's (set up, then one message each way).
+        var pair = new ProtocolWorkload();
+        pair.Setup();
+        pair.Send(fromAlice: false);
+        var oneWay = TimedLoop.WarmThenRun(warmup, seconds, _ => pair.Send(fromAlice: true));
+
+        // Ping-pong: strictly alternating, so every message turns the DH ratchet.
+        var fromAlice = false;
+        var pingPong = TimedLoop.WarmThenRun(warmup, seconds, _ =>
+        {
+            fromAlice = !fromAlice;
+            pair.Send(fromAlice);
+        });
+        return new ProtocolFigures(setups, oneWay, pingPong);
+    }
+}

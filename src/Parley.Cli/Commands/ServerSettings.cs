@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Parley.Server.Hosting;
+
+namespace Parley.Cli.Commands;
+
+/// <summary>
+/// Resolves `parley serve` settings: command-line flags, then PARLEY_* environment variables,
+/// then the optional JSON file, then defaults (docs/operations.md).
+/// </summary>
+internal static class ServerSettings
+{
+    internal sealed record Flags(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, string? Config);
+
+    private static readonly JsonSerializerOptions FileJson = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip };
+
+    private sealed record FileSettings(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, int? MaxMessageBytes, int? MaxQueuedPerUser);
+
+    internal static ServerOptions Resolve(Flags flags)
+    {
+        var file = ReadFile(flags.Config ?? Env("PARLEY_CONFIG"));
+        var data = flags.Data ?? Env("PARLEY_DATA") ?? file?.Data ?? DefaultDataDirectory();
+        var listen = flags.Listen ?? Env("PARLEY_LISTEN") ?? file?.Listen ?? "https://127.0.0.1:7443";
+        var storage = flags.Storage ?? Env("PARLEY_STORAGE") ?? file?.Storage ?? "sqlite";
+        var postgres = flags.Postgres ?? Env("PARLEY_POSTGRES") ?? file?.Postgres;
+        var hosts = flags.Hosts is { Length: > 0 } ? flags.Hosts
+            : Env("PARLEY_HOSTS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            ?? file?.Hosts
+            ?? ["localhost", "127.0.0.1"];
+        var registration = flags.Registration ?? Env("PARLEY_REGISTRATION") ?? file?.Registration ?? "open";
+
+        if (!Uri.TryCreate(listen, UriKind.Absolute, out var listenUri))
+        {
+            throw new ServerStartException($"--listen is not an address: {listen}");
+        }
+
+        return new ServerOptions
+        {
+            DataDirectory = data,
+            Listen = listenUri,
+            Storage = storage.ToLowerInvariant() switch
+            {
+                "sqlite" => StorageEngine.Sqlite,
+                "postgres" or "postgresql" => StorageEngine.Postgres,
+                _ => throw new ServerStartException($"unknown storage \"{storage}\" (sqlite or postgres)"),
+            },
+            PostgresConnectionString = postgres,
+            HostNames = hosts,
+            Registration = registration.ToLowerInvariant() switch
+            {
+                "open" => RegistrationPolicy.Open,
+                "invite" => RegistrationPolicy.Invite,
+                _ => throw new ServerStartException($"unknown registration policy \"{registration}\" (open or invite)"),
+            },
+            MaxMessageBytes = EnvInt("PARLEY_MAX_MESSAGE_BYTES") ?? file?.MaxMessageBytes ?? 256 * 1024,
+            MaxQueuedPerUser = EnvInt("PARLEY_MAX_QUEUED") ?? file?.MaxQueuedPerUser ?? 10_000,
+        };
+    }
+
+    internal static string DefaultDataDirectory()
+    {
+        var xdg = Env("XDG_DATA_HOME");
+        var root = string.IsNullOrEmpty(xdg)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share")
+            : xdg;
+        return Path.Combine(root, "parley", "server");
+    }
+
+    private static FileSettings? ReadFile(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<FileSettings>(File.ReadAllText(path), FileJson);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new ServerStartException($"cannot read settings file {path}: {e.Message}");
+        }
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    private static int? EnvInt(string name) =>
+        Env(name) is { } value ? int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : throw new ServerStartException($"{name} must be a number") : null;
+}

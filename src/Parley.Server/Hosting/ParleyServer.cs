@@ -1,0 +1,196 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Parley.Server.Delivery;
+using Parley.Server.Security;
+using Parley.Server.Services;
+using Parley.Server.Storage;
+using Prometheus;
+
+namespace Parley.Server.Hosting;
+
+/// <summary>
+/// The Parley server: Kestrel with TLS from the server's own CA, the gRPC services, and the plain
+/// HTTP endpoints /healthz, /metrics, /ca.pem and /crl.pem.
+/// </summary>
+public sealed class ParleyServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly ServerFiles files;
+    private readonly IServerStore store;
+
+    private ParleyServer(WebApplication app, ServerFiles files, IServerStore store, ServerOptions options)
+    {
+        this.app = app;
+        this.files = files;
+        this.store = store;
+        Options = options;
+    }
+
+    /// <summary>The options the server runs with.</summary>
+    public ServerOptions Options { get; }
+
+    /// <summary>"SHA256:AB:CD:..." of the CA root: what clients pin.</summary>
+    public string CaFingerprint => files.Authority.RootFingerprint.Formatted;
+
+    /// <summary>The CA root certificate, PEM.</summary>
+    public string CaCertificatePem => files.Authority.RootCertificatePem;
+
+    /// <summary>True when this start created the CA.</summary>
+    public bool CreatedAuthority => files.CreatedAuthority;
+
+    /// <summary>
+    /// Prepares a server: data directory, CA and TLS certificate, storage (migrated). Throws
+    /// <see cref="ServerStartException"/> with one clear line when it cannot.
+    /// </summary>
+    public static async Task<ParleyServer> CreateAsync(ServerOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!string.Equals(options.Listen.Scheme, "https", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ServerStartException($"--listen must be an https:// address (got {options.Listen})");
+        }
+
+        ServerFiles files;
+        try
+        {
+            files = ServerFiles.LoadOrCreate(options.DataDirectory, options.HostNames, DateTimeOffset.UtcNow);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Protocol.ParleyProtocolException)
+        {
+            throw new ServerStartException($"cannot prepare data directory {options.DataDirectory}: {e.Message}", e);
+        }
+
+        var store = await ServerStores.OpenAsync(options, cancellationToken).ConfigureAwait(false);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (string.Equals(Environment.GetEnvironmentVariable("PARLEY_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Logging.AddJsonConsole();
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxMessageBytes + (64 * 1024);
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 100;
+            var endpoint = ListenEndpoint(options.Listen);
+            kestrel.Listen(endpoint, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(files.TlsCertificate, https => https.SslProtocols = System.Security.Authentication.SslProtocols.Tls13);
+            });
+        });
+
+        builder.Services.AddGrpc(grpc =>
+        {
+            // Room for the envelope framing around the largest body; bigger frames are refused by gRPC.
+            grpc.MaxReceiveMessageSize = options.MaxMessageBytes + 4096;
+            grpc.MaxSendMessageSize = options.MaxMessageBytes + 4096;
+            grpc.EnableDetailedErrors = false;
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(files.Authority);
+        builder.Services.AddSingleton(new AdminToken(files.AdminToken));
+        builder.Services.AddSingleton(store.Users);
+        builder.Services.AddSingleton<ChallengeStore>();
+        builder.Services.AddSingleton<SessionTokens>();
+        builder.Services.AddSingleton<Caller>();
+        builder.Services.AddSingleton<RateLimits>();
+        builder.Services.AddSingleton<MailboxSignals>();
+        builder.Services.AddSingleton<CertificateRegistry>();
+
+        var app = builder.Build();
+        app.MapGrpcService<AccountsService>();
+        app.MapGrpcService<DirectoryService>();
+        app.MapGrpcService<MailboxService>();
+        app.MapGrpcService<AdminService>();
+        app.MapGet("/ca.pem", () => Results.Text(files.Authority.RootCertificatePem, "application/x-pem-file"));
+        app.MapGet("/crl.pem", async (CertificateRegistry registry, CancellationToken ct) =>
+            Results.Text((await registry.GetRevocationListAsync(ct).ConfigureAwait(false)).Pem, "application/x-pem-file"));
+        app.MapGet("/healthz", async (IServerStore s, CancellationToken ct) =>
+        {
+            var healthy = await SafeHealthAsync(s, ct).ConfigureAwait(false);
+            return healthy
+                ? Results.Text("ok\n", "text/plain")
+                : Results.Text("unhealthy: database unreachable\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+        app.MapMetrics("/metrics");
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(async ct =>
+        {
+            try
+            {
+                ServerMetrics.QueueDepth.Set(await store.Mailbox.CountAllQueuedAsync(ct).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // An unreachable database shows in /healthz; the scrape still returns the other metrics.
+            }
+        });
+        return new ParleyServer(app, files, store, options);
+    }
+
+    /// <summary>Starts listening; returns once the server accepts connections.</summary>
+    public Task StartAsync(CancellationToken cancellationToken) => app.StartAsync(cancellationToken);
+
+    /// <summary>Stops accepting, lets in-flight calls finish (commits included), then stops.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => app.StopAsync(cancellationToken);
+
+    /// <summary>Completes when the host has stopped (Ctrl+C, SIGTERM or <see cref="StopAsync"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => app.WaitForShutdownAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await app.DisposeAsync().ConfigureAwait(false);
+        await store.DisposeAsync().ConfigureAwait(false);
+        files.Dispose();
+    }
+
+    private static async Task<bool> SafeHealthAsync(IServerStore store, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            return await store.IsHealthyAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static IPEndPoint ListenEndpoint(Uri listen)
+    {
+        var host = listen.Host;
+        var address = host switch
+        {
+            "localhost" => IPAddress.Loopback,
+            "*" or "0.0.0.0" or "+" => IPAddress.Any,
+            _ => IPAddress.TryParse(host.Trim('[', ']'), out var parsed) ? parsed : throw new ServerStartException($"--listen needs an IP address or localhost (got {host})"),
+        };
+        return new IPEndPoint(address, listen.Port);
+    }
+}

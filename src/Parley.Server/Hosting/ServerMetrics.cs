@@ -1,0 +1,24 @@
+using Prometheus;
+
+namespace Parley.Server.Hosting;
+
+/// <summary>The server's Prometheus metrics, served at /metrics.</summary>
+internal static class ServerMetrics
+{
+    internal static readonly Gauge ReceiveStreams = Metrics.CreateGauge("parley_receive_streams", "Connected Receive streams.");
+
+    internal static readonly Counter MessagesAccepted = Metrics.CreateCounter("parley_messages_accepted_total", "Messages committed to a mailbox.");
+
+    internal static readonly Counter MessagesDuplicate = Metrics.CreateCounter("parley_messages_duplicate_total", "Sends retried with an id already stored.");
+
+    internal static readonly Counter MessagesDelivered = Metrics.CreateCounter("parley_messages_delivered_total", "Messages acknowledged by their recipient.");
+
+    internal static readonly Counter Refused = Metrics.CreateCounter("parley_requests_refused_total", "Requests refused, by reason.", "reason");
+
+    internal static readonly Gauge QueueDepth = Metrics.CreateGauge("parley_queue_depth", "Messages waiting in all mailboxes.");
+
+    internal static readonly Histogram SendCommitSeconds = Metrics.CreateHistogram(
+        "parley_send_commit_seconds",
+        "Time from receiving a send to its durable commit.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+}

@@ -1,0 +1,67 @@
+namespace Parley.Server.Hosting;
+
+/// <summary>
+/// Everything `parley serve` can be told. Sources, in precedence order: command-line flags, then
+/// PARLEY_* environment variables, then the optional JSON file (docs/operations.md).
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>Where the CA, the TLS key, the admin token and the SQLite database live.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The HTTPS address to listen on.</summary>
+    public Uri Listen { get; init; } = new("https://127.0.0.1:7443");
+
+    /// <summary>sqlite (default, embedded) or postgres.</summary>
+    public StorageEngine Storage { get; init; } = StorageEngine.Sqlite;
+
+    /// <summary>Npgsql connection string, required with <see cref="StorageEngine.Postgres"/>.</summary>
+    public string? PostgresConnectionString { get; init; }
+
+    /// <summary>Names the TLS certificate is issued for; the first is the server name signed in authentication.</summary>
+    public IReadOnlyList<string> HostNames { get; init; } = ["localhost", "127.0.0.1"];
+
+    /// <summary>open (anyone may register) or invite (an admin-made one-time invite is needed).</summary>
+    public RegistrationPolicy Registration { get; init; } = RegistrationPolicy.Open;
+
+    /// <summary>Largest message body accepted, in bytes.</summary>
+    public int MaxMessageBytes { get; init; } = 256 * 1024;
+
+    /// <summary>Most messages queued for one recipient; past it, sends to them are refused until they read.</summary>
+    public int MaxQueuedPerUser { get; init; } = 10_000;
+
+    /// <summary>Below this many one-time prekeys the server tells the owner to replenish.</summary>
+    public int PreKeyLowWatermark { get; init; } = 10;
+
+    /// <summary>Sends per second allowed to one user (token bucket, burst of twice this).</summary>
+    public int SendsPerSecondPerUser { get; init; } = 200;
+
+    /// <summary>Unauthenticated requests (challenges, registrations) per second from one connection.</summary>
+    public int AnonymousRequestsPerSecondPerConnection { get; init; } = 20;
+
+    /// <summary>A Receive stream whose client takes no pushed envelope for this long is disconnected.</summary>
+    public TimeSpan ReceiveWriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The name signed in authentication challenges.</summary>
+    public string ServerName => HostNames.Count > 0 ? HostNames[0] : "localhost";
+}
+
+/// <summary>The storage engines.</summary>
+public enum StorageEngine
+{
+    /// <summary>Embedded SQLite under the data directory.</summary>
+    Sqlite,
+
+    /// <summary>PostgreSQL through Npgsql.</summary>
+    Postgres,
+}
+
+/// <summary>Who may register.</summary>
+public enum RegistrationPolicy
+{
+    /// <summary>Anyone who can reach the server.</summary>
+    Open,
+
+    /// <summary>Only holders of an admin-made one-time invite.</summary>
+    Invite,
+}

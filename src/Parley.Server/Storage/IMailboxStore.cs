@@ -1,0 +1,42 @@
+namespace Parley.Server.Storage;
+
+/// <summary>
+/// The durable store-and-forward queue. Every method returns only after its change is committed
+/// (SQLite WAL with synchronous=FULL, PostgreSQL with synchronous_commit on), so an acknowledged
+/// send survives a kill -9 of the server (and, with synchronous=FULL, a power loss).
+/// The recipient must be a registered user (the engines enforce it with a foreign key and throw).
+/// </summary>
+internal interface IMailboxStore
+{
+    /// <summary>
+    /// Stores the envelope; returns false, storing nothing, when an envelope with the same
+    /// (sender, message id) is already stored (an idempotent retry).
+    /// </summary>
+    Task<bool> EnqueueAsync(StoredEnvelope envelope, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="max"/> of the recipient's envelopes with sequence greater than <paramref name="afterSequence"/>, oldest first.</summary>
+    Task<IReadOnlyList<StoredEnvelope>> PeekAsync(string recipient, long afterSequence, int max, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the recipient's envelopes with these ids; returns how many were deleted. Unknown ids are ignored.</summary>
+    Task<int> AcknowledgeAsync(string recipient, IReadOnlyList<byte[]> messageIds, CancellationToken cancellationToken);
+
+    /// <summary>How many envelopes wait for the recipient.</summary>
+    Task<int> CountQueuedAsync(string recipient, CancellationToken cancellationToken);
+
+    /// <summary>How many envelopes wait in all (for the queue-depth metric).</summary>
+    Task<long> CountAllQueuedAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// One stored message. <see cref="Sequence"/> is assigned by the store on enqueue (monotonic per
+/// store) and orders delivery; it is 0 on an envelope not yet stored. For one recipient,
+/// envelopes become visible in sequence order, so a reader paging with afterSequence never skips
+/// an envelope that commits later (PostgreSQL serializes enqueues per recipient to keep this).
+/// </summary>
+internal sealed record StoredEnvelope(
+    byte[] MessageId,
+    string Sender,
+    string Recipient,
+    byte[] Body,
+    long ServerTimestampMs,
+    long Sequence = 0);

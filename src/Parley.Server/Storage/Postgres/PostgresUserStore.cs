@@ -1,0 +1,123 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Parley.Server.Storage.Postgres;
+
+/// <summary>
+/// <see cref="IUserStore"/> on PostgreSQL. Every operation is one statement (atomic on its own);
+/// times are timestamptz, written as UTC and truncated to the millisecond like the SQLite engine.
+/// </summary>
+internal sealed class PostgresUserStore(NpgsqlDataSource dataSource) : IUserStore
+{
+    private const string UserColumns =
+        "name, signing_key, dh_key, dh_key_signature, certificate_pem, certificate_serial, registered_at, revoked_at";
+
+    public async Task<UserRecord?> GetUserAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var command = dataSource.CreateCommand($"SELECT {UserColumns} FROM users WHERE name = @name");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("name", name);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadUser(reader) : null;
+            }
+        }
+    }
+
+    public async Task<bool> TryCreateUserAsync(UserRecord user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var command = dataSource.CreateCommand($"""
+            INSERT INTO users ({UserColumns})
+            VALUES (@name, @signing_key, @dh_key, @dh_key_signature, @certificate_pem, @certificate_serial, @registered_at, @revoked_at)
+            ON CONFLICT (name) DO NOTHING
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("name", user.Name);
+            command.Parameters.AddWithValue("signing_key", user.SigningKey);
+            command.Parameters.AddWithValue("dh_key", user.DhKey);
+            command.Parameters.AddWithValue("dh_key_signature", user.DhKeySignature);
+            command.Parameters.AddWithValue("certificate_pem", user.CertificatePem);
+            command.Parameters.AddWithValue("certificate_serial", user.CertificateSerial);
+            command.Parameters.AddWithValue("registered_at", Stored(user.RegisteredAt));
+            command.Parameters.Add(new NpgsqlParameter("revoked_at", NpgsqlDbType.TimestampTz)
+            {
+                Value = user.RevokedAt is { } revoked ? Stored(revoked) : DBNull.Value,
+            });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+    }
+
+    public async Task<IReadOnlyList<UserRecord>> ListUsersAsync(CancellationToken cancellationToken)
+    {
+        var command = dataSource.CreateCommand($"SELECT {UserColumns} FROM users ORDER BY name");
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var users = new List<UserRecord>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    users.Add(ReadUser(reader));
+                }
+
+                return users;
+            }
+        }
+    }
+
+    public async Task<bool> RevokeUserAsync(string name, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var command = dataSource.CreateCommand("UPDATE users SET revoked_at = @at WHERE name = @name AND revoked_at IS NULL");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("name", name);
+            command.Parameters.AddWithValue("at", Stored(at));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+    }
+
+    public async Task CreateInviteAsync(byte[] inviteHash, DateTimeOffset expires, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inviteHash);
+        var command = dataSource.CreateCommand("INSERT INTO invites (hash, expires_at) VALUES (@hash, @expires) ON CONFLICT (hash) DO NOTHING");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("hash", inviteHash);
+            command.Parameters.AddWithValue("expires", Stored(expires));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<bool> TryConsumeInviteAsync(byte[] inviteHash, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inviteHash);
+        // One UPDATE: two concurrent consumers serialize on the row; the second sees used_at set.
+        var command = dataSource.CreateCommand("UPDATE invites SET used_at = @now WHERE hash = @hash AND used_at IS NULL AND expires_at > @now");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("hash", inviteHash);
+            command.Parameters.AddWithValue("now", Stored(now));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        }
+    }
+
+    /// <summary>UTC (Npgsql writes only offset 0 to timestamptz) and whole milliseconds.</summary>
+    private static DateTimeOffset Stored(DateTimeOffset time) => DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
+
+    private static UserRecord ReadUser(NpgsqlDataReader reader) => new(
+        Name: reader.GetString(0),
+        SigningKey: reader.GetFieldValue<byte[]>(1),
+        DhKey: reader.GetFieldValue<byte[]>(2),
+        DhKeySignature: reader.GetFieldValue<byte[]>(3),
+        CertificatePem: reader.GetString(4),
+        CertificateSerial: reader.GetString(5),
+        RegisteredAt: reader.GetFieldValue<DateTimeOffset>(6),
+        RevokedAt: reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7));
+}

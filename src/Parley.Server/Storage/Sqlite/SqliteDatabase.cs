@@ -1,0 +1,110 @@
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>
+/// One SQLite database file: how its connections are opened and how writes are serialized.
+/// </summary>
+/// <remarks>
+/// Every connection runs with synchronous=FULL (a commit is fsynced before it returns, so an
+/// acknowledged write survives a power loss, not only a crash), foreign keys on and a busy timeout.
+/// The file itself is in WAL mode (set once by <see cref="SqliteServerStore.MigrateAsync"/>; the
+/// mode is persistent), so readers never block the writer and need no lock here.
+/// Writes run in BEGIN IMMEDIATE transactions: the write lock is taken before the first read, so
+/// a read-then-write (taking a one-time prekey) cannot interleave with another writer, even one in
+/// another process. Within this process writers also queue on an async gate, which keeps them off
+/// SQLite's sleeping busy handler and frees their threads while they wait.
+/// Microsoft.Data.Sqlite completes its async methods synchronously; the calls are short.
+/// </remarks>
+internal sealed class SqliteDatabase : IDisposable
+{
+    private const int BusyTimeoutMilliseconds = 10_000;
+
+    private readonly SemaphoreSlim writeGate = new(1, 1);
+
+    public SqliteDatabase(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = BusyTimeoutMilliseconds / 1000,
+        }.ToString();
+    }
+
+    public string ConnectionString { get; }
+
+    /// <summary>Opens a pooled connection with this store's per-connection settings applied.</summary>
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var settings = connection.CreateCommand();
+            settings.CommandText = $"""
+                PRAGMA foreign_keys = ON;
+                PRAGMA synchronous = FULL;
+                PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
+                """;
+            await settings.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> on its own connection, outside any explicit transaction.</summary>
+    public async Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await read(connection, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in a BEGIN IMMEDIATE transaction and commits it (synchronous=FULL:
+    /// durable on return); an exception rolls everything back. Commands created on the connection
+    /// inside <paramref name="write"/> join the transaction.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
+    {
+        await writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                // deferred: false is BEGIN IMMEDIATE.
+                using var transaction = connection.BeginTransaction(deferred: false);
+                var result = await write(connection, cancellationToken).ConfigureAwait(false);
+                transaction.Commit();
+                return result;
+            }
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+    }
+
+    /// <summary>Closes the pooled connections, so the file is released.</summary>
+    public void Dispose()
+    {
+        using (var connection = new SqliteConnection(ConnectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
+        writeGate.Dispose();
+    }
+}

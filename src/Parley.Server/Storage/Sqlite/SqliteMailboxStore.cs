@@ -1,0 +1,111 @@
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>
+/// <see cref="IMailboxStore"/> on SQLite. Writers are serialized, so sequences (AUTOINCREMENT,
+/// never reused) become visible in order.
+/// </summary>
+internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStore
+{
+    public Task<bool> EnqueueAsync(StoredEnvelope envelope, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        return database.WriteAsync(async (connection, ct) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO envelopes (message_id, sender, recipient, body, server_ts)
+                VALUES ($message_id, $sender, $recipient, $body, $server_ts)
+                ON CONFLICT (message_id, sender) DO NOTHING
+                """;
+            command.Parameters.AddWithValue("$message_id", envelope.MessageId);
+            command.Parameters.AddWithValue("$sender", envelope.Sender);
+            command.Parameters.AddWithValue("$recipient", envelope.Recipient);
+            command.Parameters.AddWithValue("$body", envelope.Body);
+            command.Parameters.AddWithValue("$server_ts", envelope.ServerTimestampMs);
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<StoredEnvelope>> PeekAsync(string recipient, long afterSequence, int max, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        return database.ReadAsync<IReadOnlyList<StoredEnvelope>>(async (connection, ct) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT sequence, message_id, sender, recipient, body, server_ts
+                FROM envelopes
+                WHERE recipient = $recipient AND sequence > $after
+                ORDER BY sequence
+                LIMIT $max
+                """;
+            command.Parameters.AddWithValue("$recipient", recipient);
+            command.Parameters.AddWithValue("$after", afterSequence);
+            command.Parameters.AddWithValue("$max", max);
+            using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var envelopes = new List<StoredEnvelope>();
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                envelopes.Add(new StoredEnvelope(
+                    MessageId: reader.GetFieldValue<byte[]>(1),
+                    Sender: reader.GetString(2),
+                    Recipient: reader.GetString(3),
+                    Body: reader.GetFieldValue<byte[]>(4),
+                    ServerTimestampMs: reader.GetInt64(5),
+                    Sequence: reader.GetInt64(0)));
+            }
+
+            return envelopes;
+        }, cancellationToken);
+    }
+
+    public Task<int> AcknowledgeAsync(string recipient, IReadOnlyList<byte[]> messageIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        ArgumentNullException.ThrowIfNull(messageIds);
+        if (messageIds.Count == 0)
+        {
+            return Task.FromResult(0);
+        }
+
+        return database.WriteAsync(async (connection, ct) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM envelopes WHERE message_id = $message_id AND recipient = $recipient";
+            command.Parameters.AddWithValue("$recipient", recipient);
+            var messageId = command.Parameters.Add("$message_id", SqliteType.Blob);
+            var deleted = 0;
+            foreach (var id in messageIds)
+            {
+                ArgumentNullException.ThrowIfNull(id, nameof(messageIds));
+                messageId.Value = id;
+                deleted += await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            return deleted;
+        }, cancellationToken);
+    }
+
+    public Task<int> CountQueuedAsync(string recipient, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        return database.ReadAsync(async (connection, ct) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM envelopes WHERE recipient = $recipient";
+            command.Parameters.AddWithValue("$recipient", recipient);
+            return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }, cancellationToken);
+    }
+
+    public Task<long> CountAllQueuedAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(async (connection, ct) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM envelopes";
+            return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }, cancellationToken);
+}

@@ -1,0 +1,168 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Parley.Api;
+
+namespace Parley.Server.Tests.Behaviour;
+
+public sealed class MailboxTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private TestServer server = null!;
+
+    public async Task InitializeAsync() => server = await TestServer.StartAsync();
+
+    public async Task DisposeAsync() => await server.DisposeAsync();
+
+    [Fact]
+    public async Task MessageToAnOfflineUserIsDeliveredWhenTheyConnect()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        var id = Guid.NewGuid().ToByteArray();
+        await alice.SendAsync("bob", [1, 2, 3], id);
+
+        using var stream = bob.Connection.Mailbox.Receive();
+        var envelope = await NextAsync(stream);
+
+        Assert.Equal(id, envelope.MessageId.ToByteArray());
+        Assert.Equal("alice", envelope.Sender);
+        Assert.Equal(new byte[] { 1, 2, 3 }, envelope.Body.ToByteArray());
+    }
+
+    [Fact]
+    public async Task RetriedSendIsStoredOnce()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        var id = Guid.NewGuid().ToByteArray();
+
+        var first = await alice.SendAsync("bob", [7], id);
+        var retry = await alice.SendAsync("bob", [7], id);
+
+        Assert.False(first.Duplicate);
+        Assert.True(retry.Duplicate);
+        var users = await alice.Connection.Admin.ListUsersAsync(new ListUsersRequest(), new Metadata { { "x-parley-admin-token", server.AdminToken } });
+        Assert.Equal(1u, users.Users.Single(u => u.Name == "bob").QueuedMessages);
+    }
+
+    [Fact]
+    public async Task UnacknowledgedMessagesAreRedeliveredAndAcknowledgedOnesAreNot()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        var first = Guid.NewGuid().ToByteArray();
+        var second = Guid.NewGuid().ToByteArray();
+        await alice.SendAsync("bob", [1], first);
+        await alice.SendAsync("bob", [2], second);
+
+        using (var stream = bob.Connection.Mailbox.Receive())
+        {
+            Assert.Equal(first, (await NextAsync(stream)).MessageId.ToByteArray());
+            Assert.Equal(second, (await NextAsync(stream)).MessageId.ToByteArray());
+            await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { ByteString.CopyFrom(first) } });
+            await WaitForQueueAsync(bob, "bob", expected: 1);
+        }
+
+        using var again = bob.Connection.Mailbox.Receive();
+        Assert.Equal(second, (await NextAsync(again)).MessageId.ToByteArray());
+    }
+
+    [Fact]
+    public async Task ConnectedRecipientGetsNewMessagesPushed()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        using var stream = bob.Connection.Mailbox.Receive();
+        await Task.Delay(200);
+
+        await alice.SendAsync("bob", [42]);
+
+        Assert.Equal(new byte[] { 42 }, (await NextAsync(stream)).Body.ToByteArray());
+    }
+
+    [Fact]
+    public async Task StoredMessagesSurviveAServerRestart()
+    {
+        var id = Guid.NewGuid().ToByteArray();
+        using var bobKeys = await RegisterAndLeaveAsync("bob");
+        await using (var alice = await server.RegisterAsync("alice"))
+        {
+            await alice.SendAsync("bob", [9, 9], id);
+        }
+
+        await server.RestartAsync();
+
+        await using var connection = server.Connect();
+        await connection.AuthenticateAsync("bob", bobKeys, CancellationToken.None);
+        using var stream = connection.Mailbox.Receive();
+        var envelope = await NextAsync(stream);
+        Assert.Equal(id, envelope.MessageId.ToByteArray());
+        Assert.Equal(new byte[] { 9, 9 }, envelope.Body.ToByteArray());
+    }
+
+    [Fact]
+    public async Task SendToUnknownUserIsNotFound()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        var error = await Assert.ThrowsAsync<RpcException>(() => alice.SendAsync("nobody", [1]));
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task OversizedMessageIsRefusedAndTheServerKeepsServing()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => alice.SendAsync("bob", new byte[server.Options.MaxMessageBytes + 1]));
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+
+        var huge = await Assert.ThrowsAsync<RpcException>(() => alice.SendAsync("bob", new byte[server.Options.MaxMessageBytes + 100_000]));
+        Assert.Equal(StatusCode.ResourceExhausted, huge.StatusCode);
+
+        Assert.False((await alice.SendAsync("bob", [1])).Duplicate);
+    }
+
+    [Fact]
+    public async Task MessageIdMustBeSixteenBytes()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        var error = await Assert.ThrowsAsync<RpcException>(() => alice.SendAsync("bob", [1], new byte[5]));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+    }
+
+    /// <summary>Registers a user, disconnects it, and returns its keys for a later login.</summary>
+    private async Task<Protocol.Identity.IdentityKeyPair> RegisterAndLeaveAsync(string name)
+    {
+        var user = await server.RegisterAsync(name);
+        var keys = Protocol.Identity.IdentityKeyPair.Import(user.Identity.Export());
+        await user.DisposeAsync();
+        return keys;
+    }
+
+    private static async Task<Envelope> NextAsync(AsyncDuplexStreamingCall<ReceiveRequest, ReceiveResponse> stream)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        Assert.True(await stream.ResponseStream.MoveNext(timeout.Token), "the stream ended without an envelope");
+        return stream.ResponseStream.Current.Envelope;
+    }
+
+    private async Task WaitForQueueAsync(TestUser anyone, string user, uint expected)
+    {
+        var admin = new Metadata { { "x-parley-admin-token", server.AdminToken } };
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var users = await anyone.Connection.Admin.ListUsersAsync(new ListUsersRequest(), admin);
+            if (users.Users.Single(u => u.Name == user).QueuedMessages == expected || DateTime.UtcNow > deadline)
+            {
+                Assert.Equal(expected, users.Users.Single(u => u.Name == user).QueuedMessages);
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

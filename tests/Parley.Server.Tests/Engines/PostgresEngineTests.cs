@@ -1,0 +1,94 @@
+using Npgsql;
+using Parley.Server.Storage.Postgres;
+using Parley.Server.Tests.Infrastructure;
+using static Parley.Server.Tests.Infrastructure.TestData;
+
+namespace Parley.Server.Tests.Engines;
+
+/// <summary>What only the PostgreSQL engine promises: several nodes, durable commits, versioned migrations.</summary>
+[Collection(SharedStorage.Name)]
+public sealed class PostgresEngineTests(StorageFixture storage)
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task Migrate_FromSeveralNodesAtOnce_Succeeds()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Postgres);
+
+        var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(database.OpenAsync)));
+        try
+        {
+            await AddUsersAsync(stores[0], "alice");
+            Assert.NotNull(await stores[3].Users.GetUserAsync("alice", None));
+            Assert.Equal(1L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
+        }
+        finally
+        {
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Migrate_JournalsEachScriptOnce()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Postgres);
+        await using (var store = await database.OpenAsync())
+        {
+            await store.MigrateAsync(None);
+        }
+
+        await using (await database.OpenAsync())
+        {
+        }
+
+        Assert.Equal(1L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
+        Assert.Equal(
+            "Parley.Server.Storage.Postgres.Migrations.0001_initial.sql",
+            await ScalarAsync(database.Location, "SELECT scriptname FROM schema_versions"));
+    }
+
+    [Fact]
+    public async Task Migrate_WithSynchronousCommitOff_Refuses()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Postgres);
+        var name = new NpgsqlConnectionStringBuilder(database.Location).Database;
+        await (await storage.PostgresAsync()).ExecuteAdminAsync($"ALTER DATABASE \"{name}\" SET synchronous_commit = off");
+        await using var store = new PostgresServerStore(database.Location);
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => store.MigrateAsync(None));
+
+        Assert.Contains("synchronous_commit", refused.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<object?> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+}
+
+/// <summary>Health on a private cluster that the test stops (never the shared server).</summary>
+public sealed class PostgresHealthTests
+{
+    [Fact]
+    public async Task IsHealthy_AfterTheServerStops_IsFalse()
+    {
+        await using var cluster = await PostgresCluster.StartPrivateAsync();
+        await using var store = new PostgresServerStore(await cluster.CreateDatabaseAsync());
+        await store.MigrateAsync(CancellationToken.None);
+        Assert.True(await store.IsHealthyAsync(CancellationToken.None));
+
+        await cluster.StopAsync();
+
+        var started = TimeProvider.System.GetTimestamp();
+        Assert.False(await store.IsHealthyAsync(CancellationToken.None));
+        Assert.False(await store.IsHealthyAsync(CancellationToken.None));
+        Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(15));
+    }
+}
