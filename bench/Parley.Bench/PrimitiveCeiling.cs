@@ -23,7 +23,7 @@ internal sealed record PrimitiveCeiling(
 
     internal static PrimitiveCeiling Measure(double seconds)
     {
-        var warmup = Math.Min(0.5, Math.Max(0.1, seconds / 6));
+        var warmup = 0.5;
         var part = Math.Max(0.2, seconds / 4);
 
         var plaintext = RandomNumberGenerator.GetBytes(ProtocolWorkload.MessageBytes);

@@ -23,7 +23,7 @@ internal static class ProtocolCommand
         Console.Error.WriteLine($"# measuring {seconds} s per figure: primitive ceiling, Parley, then the anchor");
         var ceiling = PrimitiveCeiling.Measure(seconds);
         var parley = ProtocolFigures.Measure(seconds);
-        string? note = "anchor skipped: --no-anchor";
+        string? note = "anchor skipped (--no-anchor)";
         var libsignal = anchor ? LibsignalAnchor.Run(seconds, out note) : null;
 
         PrintTable(seconds, parley, libsignal, ceiling, note);
@@ -52,7 +52,7 @@ internal static class ProtocolCommand
         Row(text, "ping-pong msgs/s", parley.PingPongPerSecond, anchor?.PingPongPerSecond, PingPongTarget, ceiling.PingPongPerSecond);
         text.AppendLine();
         text.AppendLine(c, $"  ceiling parts (us): AES-256-GCM seal+open {ceiling.AeadPairMicroseconds:F3}, HMAC {ceiling.HmacMicroseconds:F3}, HKDF-64 {ceiling.HkdfMicroseconds:F3}, X25519 keygen {ceiling.KeyGenerationMicroseconds:F2}, agreement {ceiling.AgreementMicroseconds:F2}");
-        text.AppendLine(c, $"  anchor: {(anchor is null ? note : anchor.Name)}");
+        text.AppendLine(anchor is null ? $"  {note}" : $"  anchor: {anchor.Name}, run by node in this process's run (ratios are Parley / anchor)");
         Console.Write(text.ToString());
     }
 

@@ -5,7 +5,8 @@ internal sealed record ProtocolFigures(double SetupsPerSecond, double OneWayPerS
 {
     internal static ProtocolFigures Measure(double seconds)
     {
-        var warmup = Math.Min(1.0, Math.Max(0.2, seconds / 3));
+        // At least a second: tiered compilation (with dynamic PGO) settles on its final code by then.
+        var warmup = Math.Clamp(seconds / 3, 1.0, 2.0);
 
         // Setups: each iteration starts from nothing.
         var setup = new ProtocolWorkload();

@@ -16,6 +16,9 @@ internal static unsafe partial class OpenSslCandidates
     [LibraryImport(Library)]
     internal static partial nint EVP_sha256();
 
+    [LibraryImport(Library)]
+    internal static partial nint OpenSSL_version(int type);
+
     // One-shot legacy HMAC (goes through EVP_Q_mac in 3.0).
     [LibraryImport(Library)]
     internal static partial byte* HMAC(nint md, byte* key, int keyLength, byte* data, nuint dataLength, byte* output, uint* outputLength);
@@ -88,6 +91,15 @@ internal static unsafe partial class OpenSslCandidates
     internal static partial nint EVP_PKEY_CTX_new_from_name(nint libraryContext, string name, nint properties);
 
     [LibraryImport(Library)]
+    internal static partial nint EVP_PKEY_CTX_new_from_name(nint libraryContext, byte* name, nint properties);
+
+    [LibraryImport(Library)]
+    internal static partial int EVP_PKEY_derive_set_peer_ex(nint ctx, nint peer, int validatePeer);
+
+    [LibraryImport(Library)]
+    internal static partial void ERR_clear_error();
+
+    [LibraryImport(Library)]
     internal static partial void EVP_PKEY_CTX_free(nint ctx);
 
     [LibraryImport(Library)]
@@ -106,6 +118,7 @@ internal static unsafe partial class OpenSslCandidates
     internal static partial int EVP_PKEY_fromdata(nint ctx, nint* pkey, int selection, OsslParam* parameters);
 
     internal const int EvpPkeyKeypair = 0x87; // OSSL_KEYMGMT_SELECT_ALL_PARAMETERS | PUBLIC | PRIVATE
+    internal const int EvpPkeyPublicKey = 0x86; // OSSL_KEYMGMT_SELECT_ALL_PARAMETERS | PUBLIC
 
     internal const uint OsslParamUtf8String = 4;
     internal const uint OsslParamOctetString = 5;

@@ -1,18 +1,18 @@
+using System.Security.Cryptography;
+
 namespace Parley.Protocol.Primitives;
 
 /// <summary>
-/// X25519 (RFC 7748) on raw 32-byte keys. Two backends compute the same function: OpenSSL 3
-/// (libcrypto.so.3), about twice as fast here, when it loads and passes its known-answer check;
-/// libsodium otherwise. Both reject an all-zero shared secret.
+/// X25519 (RFC 7748) on raw 32-byte keys, through libsodium called directly (no NSec key handles).
+/// OpenSSL 3's X25519 was measured as an alternative and is no faster here (docs/performance.md).
 /// </summary>
 internal static class X25519
 {
     internal const int KeySize = 32;
 
-    /// <summary>Which backend computes X25519 in this process. Tests and the benchmark may switch it.</summary>
-    internal static X25519Backend Backend { get; set; } = OpenSslX25519.IsAvailable ? X25519Backend.OpenSsl : X25519Backend.Sodium;
+    static X25519() => Sodium.EnsureInitialized();
 
-    internal static string Implementation => Backend == X25519Backend.OpenSsl ? "OpenSSL 3 EVP_PKEY (libcrypto.so.3)" : "libsodium";
+    internal static string Implementation => "libsodium crypto_scalarmult_curve25519";
 
     /// <summary>Fills <paramref name="privateKey"/> with a fresh random scalar and writes its public key.</summary>
     internal static void GenerateKeyPair(Span<byte> privateKey, Span<byte> publicKey)
@@ -21,45 +21,49 @@ internal static class X25519
         PublicKeyFromPrivate(privateKey, publicKey);
     }
 
-    internal static void PublicKeyFromPrivate(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
+    internal static unsafe void PublicKeyFromPrivate(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
     {
         if (privateKey.Length != KeySize || publicKey.Length != KeySize)
         {
             throw new ArgumentException("X25519 keys are 32 bytes");
         }
 
-        if (Backend == X25519Backend.OpenSsl)
+        fixed (byte* q = publicKey)
+        fixed (byte* n = privateKey)
         {
-            OpenSslX25519.PublicKeyFromPrivate(privateKey, publicKey);
-        }
-        else
-        {
-            SodiumX25519.PublicKeyFromPrivate(privateKey, publicKey);
+            if (Sodium.crypto_scalarmult_curve25519_base(q, n) != 0)
+            {
+                throw new CryptographicException("X25519 base point multiplication failed");
+            }
         }
     }
 
     /// <summary>
-    /// Computes the shared secret. Returns false when the peer key is a low-order point, which
-    /// yields the all-zero secret (RFC 7748 §6.1 says to check for it); the output is then zeroed.
+    /// As <see cref="TryAgree(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> for a caller
+    /// that also holds <paramref name="publicKey"/>, the public key of <paramref name="privateKey"/>.
+    /// libsodium does not need it; an EVP-based backend (OpenSSL) would otherwise recompute it, and
+    /// the vector tests already call this form. The result depends on the private key only.
     /// </summary>
-    internal static bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret) =>
-        TryAgree(privateKey, default, peerPublicKey, sharedSecret);
+    internal static bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret) =>
+        (publicKey.IsEmpty || publicKey.Length == KeySize) && TryAgree(privateKey, peerPublicKey, sharedSecret);
 
     /// <summary>
-    /// As <see cref="TryAgree(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/>, given also
-    /// <paramref name="publicKey"/>, the public key of <paramref name="privateKey"/>, which spares
-    /// the OpenSSL backend from recomputing it. The result depends on the private key only.
+    /// Computes the shared secret. Returns false when the peer key is a low-order point, which
+    /// yields the all-zero secret (RFC 7748 §6.1 says to check for it).
     /// </summary>
-    internal static bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
+    internal static unsafe bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
     {
-        if (privateKey.Length != KeySize || peerPublicKey.Length != KeySize || sharedSecret.Length != KeySize
-            || !(publicKey.IsEmpty || publicKey.Length == KeySize))
+        if (privateKey.Length != KeySize || peerPublicKey.Length != KeySize || sharedSecret.Length != KeySize)
         {
             return false;
         }
 
-        return Backend == X25519Backend.OpenSsl
-            ? OpenSslX25519.TryAgree(privateKey, publicKey, peerPublicKey, sharedSecret)
-            : SodiumX25519.TryAgree(privateKey, peerPublicKey, sharedSecret);
+        fixed (byte* q = sharedSecret)
+        fixed (byte* n = privateKey)
+        fixed (byte* p = peerPublicKey)
+        {
+            // libsodium returns -1 for an all-zero result.
+            return Sodium.crypto_scalarmult_curve25519(q, n, p) == 0;
+        }
     }
 }

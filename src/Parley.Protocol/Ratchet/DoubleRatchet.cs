@@ -57,6 +57,40 @@ internal static class DoubleRatchet
     /// <summary>RatchetEncrypt (§3.4). Returns the 40-byte header and ciphertext || tag.</summary>
     internal static (byte[] Header, byte[] Ciphertext) Encrypt(RatchetState state, ReadOnlySpan<byte> associatedDataPrefix, ReadOnlySpan<byte> plaintext)
     {
+        CheckCanEncrypt(state);
+        var header = new byte[MessageHeader.Size];
+        var ciphertext = new byte[plaintext.Length + Aead.TagSize];
+        Encrypt(state, associatedDataPrefix, plaintext, header, ciphertext);
+        return (header, ciphertext);
+    }
+
+    /// <summary>
+    /// RatchetEncrypt (§3.4) into the caller's buffers: <paramref name="header"/> is 40 bytes and
+    /// <paramref name="ciphertext"/> is the plaintext length + 16 (ciphertext || tag).
+    /// </summary>
+    internal static void Encrypt(RatchetState state, ReadOnlySpan<byte> associatedDataPrefix, ReadOnlySpan<byte> plaintext, Span<byte> header, Span<byte> ciphertext)
+    {
+        CheckCanEncrypt(state);
+        var chainKey = state.SendingChainKey!;
+        new MessageHeader(state.SendingPublic, state.PreviousSendingCounter, state.SendingCounter).Write(header);
+
+        Span<byte> messageKey = stackalloc byte[RatchetKeys.MessageKeySize];
+        Span<byte> associatedData = stackalloc byte[AssociatedDataPrefixSize + MessageHeader.Size];
+        try
+        {
+            ChainKey.Step(chainKey, messageKey, chainKey);
+            state.SendingCounter++;
+            WriteAssociatedData(associatedDataPrefix, header, associatedData);
+            Aead.Encrypt(messageKey, RatchetKeys.Nonce, plaintext, associatedData, ciphertext);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(messageKey);
+        }
+    }
+
+    private static void CheckCanEncrypt(RatchetState state)
+    {
         if (state.SendingChainKey is null)
         {
             throw Error.NoSession();
@@ -65,25 +99,6 @@ internal static class DoubleRatchet
         if (state.SendingCounter == uint.MaxValue)
         {
             throw new InvalidOperationException("the sending chain is exhausted; the peer must reply before more can be sent");
-        }
-
-        var header = new byte[MessageHeader.Size];
-        new MessageHeader(state.SendingPublic, state.PreviousSendingCounter, state.SendingCounter).Write(header);
-
-        Span<byte> messageKey = stackalloc byte[RatchetKeys.MessageKeySize];
-        Span<byte> associatedData = stackalloc byte[AssociatedDataPrefixSize + MessageHeader.Size];
-        try
-        {
-            ChainKey.Step(state.SendingChainKey, messageKey, state.SendingChainKey);
-            state.SendingCounter++;
-            WriteAssociatedData(associatedDataPrefix, header, associatedData);
-            var ciphertext = new byte[plaintext.Length + Aead.TagSize];
-            Aead.Encrypt(messageKey, RatchetKeys.Nonce, plaintext, associatedData, ciphertext);
-            return (header, ciphertext);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(messageKey);
         }
     }
 

@@ -222,6 +222,11 @@ public sealed class RatchetSession : IDisposable
     /// <summary>Encrypts one message; returns the serialized CiphertextMessage to send.</summary>
     public byte[] Encrypt(ReadOnlySpan<byte> plaintext)
     {
+        if (pendingPreKey is null)
+        {
+            return RatchetMessageFormat.Encrypt(state, associatedDataPrefix, plaintext);
+        }
+
         var (header, ciphertext) = DoubleRatchet.Encrypt(state, associatedDataPrefix, plaintext);
         var ratchetMessage = new RatchetMessage
         {
@@ -229,11 +234,6 @@ public sealed class RatchetSession : IDisposable
             Header = UnsafeByteOperations.UnsafeWrap(header),
             Ciphertext = UnsafeByteOperations.UnsafeWrap(ciphertext),
         };
-        if (pendingPreKey is null)
-        {
-            return new CiphertextMessage { Ratchet = ratchetMessage }.ToByteArray();
-        }
-
         return new CiphertextMessage
         {
             PreKey = new PreKeyMessage
@@ -272,7 +272,17 @@ public sealed class RatchetSession : IDisposable
     }
 
     /// <summary>Decrypts serialized CiphertextMessage bytes.</summary>
-    public byte[] Decrypt(ReadOnlySpan<byte> message) => Decrypt(ParseMessage(message));
+    public byte[] Decrypt(ReadOnlySpan<byte> message)
+    {
+        if (!RatchetMessageFormat.TryRead(message, out var header, out var ciphertext))
+        {
+            return Decrypt(ParseMessage(message));
+        }
+
+        var plaintext = DoubleRatchet.Decrypt(state, associatedDataPrefix, header, ciphertext);
+        pendingPreKey = null;
+        return plaintext;
+    }
 
     private byte[] DecryptRatchetMessage(RatchetMessage message)
     {

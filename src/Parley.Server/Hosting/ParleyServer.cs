@@ -91,7 +91,8 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = options.MaxMessageBytes + (64 * 1024);
+            // Generous at the transport, so that gRPC's own size check answers with RESOURCE_EXHAUSTED.
+            kestrel.Limits.MaxRequestBodySize = (4L * options.MaxMessageBytes) + (64 * 1024);
             kestrel.Limits.Http2.MaxStreamsPerConnection = 100;
             var endpoint = ListenEndpoint(options.Listen);
             kestrel.Listen(endpoint, listen =>

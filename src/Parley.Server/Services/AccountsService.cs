@@ -53,15 +53,19 @@ internal sealed partial class AccountsService(
         }
 
         var existing = await store.Users.GetUserAsync(name, context.CancellationToken).ConfigureAwait(false);
-        if (existing is not null)
+        var sameIdentity = existing is not null && existing.SigningKey.AsSpan().SequenceEqual(identity.SigningKey);
+        if (existing is { RevokedAt: null })
         {
             // A retry by the same identity (its first answer was lost) gets the same certificate.
-            if (existing.SigningKey.AsSpan().SequenceEqual(identity.SigningKey) && existing.RevokedAt is null)
-            {
-                return Registered(existing.CertificatePem);
-            }
+            return sameIdentity ? Registered(existing.CertificatePem) : throw RpcErrors.AlreadyExists($"the name \"{name}\" is taken");
+        }
 
-            throw RpcErrors.AlreadyExists($"the name \"{name}\" is taken");
+        // A revoked identity stays revoked, under any name: were it certified again, contacts who
+        // still have it pinned would accept it without a key-change warning. Only a new identity
+        // (a new device) may take a revoked name.
+        if (sameIdentity || await store.Users.IsIdentityRevokedAsync(identity.SigningKey.ToArray(), context.CancellationToken).ConfigureAwait(false))
+        {
+            throw RpcErrors.PermissionDenied("this identity was revoked; register with a new identity");
         }
 
         if (options.Registration == RegistrationPolicy.Invite)
@@ -83,12 +87,29 @@ internal sealed partial class AccountsService(
             certificate.SerialHex,
             time.GetUtcNow(),
             RevokedAt: null);
-        if (!await store.Users.TryCreateUserAsync(record, context.CancellationToken).ConfigureAwait(false))
+        if (existing is null)
+        {
+            if (!await store.Users.TryCreateUserAsync(record, context.CancellationToken).ConfigureAwait(false))
+            {
+                throw RpcErrors.AlreadyExists($"the name \"{name}\" is taken");
+            }
+
+            LogRegistered(logger, name, identity.Fingerprint);
+            return Registered(certificate.Pem);
+        }
+
+        // The name is revoked (a lost device): the new identity takes it over. The old certificate
+        // stays on the revocation list; the old prekeys go; messages queued for the old identity
+        // stay and reach the new client, which cannot decrypt them. False: someone else was faster.
+        if (!await store.Users.TryReplaceRevokedUserAsync(record, context.CancellationToken).ConfigureAwait(false))
         {
             throw RpcErrors.AlreadyExists($"the name \"{name}\" is taken");
         }
 
-        LogRegistered(logger, name, identity.Fingerprint);
+        // No session of the name may outlive the identity it was opened by (RevokeUser already
+        // ended them on this node; this covers one that slipped in while it ran).
+        tokens.RevokeAll(name);
+        LogReregistered(logger, name, identity.Fingerprint, existing.CertificateSerial);
         return Registered(certificate.Pem);
     }
 
@@ -179,6 +200,9 @@ internal sealed partial class AccountsService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "registered {User} with identity {Fingerprint}")]
     private static partial void LogRegistered(ILogger logger, string user, string fingerprint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "registered {User} again with the new identity {Fingerprint}; its revoked certificate {RevokedSerial} stays revoked")]
+    private static partial void LogReregistered(ILogger logger, string user, string fingerprint, string revokedSerial);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "authentication of {User} failed: bad signature")]
     private static partial void LogBadSignature(ILogger logger, string user);

@@ -35,9 +35,10 @@ internal sealed class CertificateRegistry(CertificateAuthority authority, IUserS
         await rebuild.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var revoked = (await users.ListUsersAsync(cancellationToken).ConfigureAwait(false))
-                .Where(u => u.RevokedAt is not null)
-                .Select(u => new RevokedCertificate(u.CertificateSerial, u.RevokedAt!.Value));
+            // From the revoked certificates, not the users: a revoked name registered again with a
+            // new identity keeps its old certificate on the list.
+            var revoked = (await users.ListRevokedCertificatesAsync(cancellationToken).ConfigureAwait(false))
+                .Select(r => new RevokedCertificate(r.Serial, r.RevokedAt));
             current = authority.CreateRevocationList(revoked, time.GetUtcNow(), CrlValidity);
             return current;
         }

@@ -54,20 +54,31 @@ internal sealed partial class MailboxService(
         }
 
         var recipient = await AccountsService.FindUserAsync(store, request.Recipient, context.CancellationToken).ConfigureAwait(false);
+        var messageId = request.MessageId.ToByteArray();
         if (recipient.RevokedAt is not null)
         {
-            throw RpcErrors.FailedPrecondition($"the certificate of \"{recipient.Name}\" is revoked");
+            if (!await IsStoredAsync(sender, messageId, context.CancellationToken).ConfigureAwait(false))
+            {
+                throw RpcErrors.FailedPrecondition($"the certificate of \"{recipient.Name}\" is revoked");
+            }
+
+            return Duplicate();
         }
 
         if (await store.Mailbox.CountQueuedAsync(recipient.Name, context.CancellationToken).ConfigureAwait(false) >= options.MaxQueuedPerUser)
         {
-            throw RpcErrors.ResourceExhausted($"the mailbox of \"{recipient.Name}\" is full; retry later");
+            if (!await IsStoredAsync(sender, messageId, context.CancellationToken).ConfigureAwait(false))
+            {
+                throw RpcErrors.ResourceExhausted($"the mailbox of \"{recipient.Name}\" is full; retry later");
+            }
+
+            return Duplicate();
         }
 
         var started = Stopwatch.GetTimestamp();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var stored = await store.Mailbox.EnqueueAsync(
-            new StoredEnvelope(request.MessageId.ToByteArray(), sender, recipient.Name, request.Body.ToByteArray(), now),
+            new StoredEnvelope(messageId, sender, recipient.Name, request.Body.ToByteArray(), now),
             context.CancellationToken).ConfigureAwait(false);
         ServerMetrics.SendCommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (stored)
@@ -151,6 +162,20 @@ internal sealed partial class MailboxService(
 
             LogStreamClosed(logger, user);
         }
+    }
+
+    /// <summary>
+    /// Whether this send is a retry of a message already stored (its ack was lost): checked only
+    /// before refusing, so that a retry is acknowledged as a duplicate even once the recipient's
+    /// mailbox has filled up or their certificate was revoked, as it would have been before.
+    /// </summary>
+    private Task<bool> IsStoredAsync(string sender, byte[] messageId, CancellationToken cancellationToken) =>
+        store.Mailbox.ContainsAsync(sender, messageId, cancellationToken);
+
+    private SendResponse Duplicate()
+    {
+        ServerMetrics.MessagesDuplicate.Inc();
+        return new SendResponse { ServerTimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Duplicate = true };
     }
 
     private async Task ReadAcksAsync(string user, IAsyncStreamReader<ReceiveRequest> requests, MailboxSignals.Listener listener, HashSet<string> inFlight, Lock inFlightLock, CancellationToken cancellationToken)

@@ -14,6 +14,12 @@ internal interface IMailboxStore
     /// </summary>
     Task<bool> EnqueueAsync(StoredEnvelope envelope, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether an envelope with this (sender, message id) is stored, still unacknowledged: lets a
+    /// send that would be refused (a full mailbox) tell an idempotent retry from a new message.
+    /// </summary>
+    Task<bool> ContainsAsync(string sender, byte[] messageId, CancellationToken cancellationToken);
+
     /// <summary>Up to <paramref name="max"/> of the recipient's envelopes with sequence greater than <paramref name="afterSequence"/>, oldest first.</summary>
     Task<IReadOnlyList<StoredEnvelope>> PeekAsync(string recipient, long afterSequence, int max, CancellationToken cancellationToken);
 

@@ -12,8 +12,32 @@ internal interface IUserStore
     /// <summary>All users, ordered by name.</summary>
     Task<IReadOnlyList<UserRecord>> ListUsersAsync(CancellationToken cancellationToken);
 
-    /// <summary>Marks the user's certificate revoked at <paramref name="at"/>; false if unknown or already revoked.</summary>
+    /// <summary>
+    /// Marks the user's certificate revoked at <paramref name="at"/> and, in the same transaction,
+    /// records its serial in the revoked certificates; false if unknown or already revoked.
+    /// </summary>
     Task<bool> RevokeUserAsync(string name, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Re-registration after a revocation (a lost device): in one transaction, replaces the row of
+    /// <c>user.Name</c> with <paramref name="user"/> (a new identity and certificate) only if that
+    /// row is currently revoked, and deletes the old identity's prekeys (signed, last-resort,
+    /// one-time and one-time KEM). Returns false, changing nothing, if the name is unknown or not
+    /// revoked; <c>user.RevokedAt</c> must be null (ArgumentException otherwise). The old
+    /// certificate stays in the revoked certificates for good. Envelopes queued for the name stay:
+    /// they were encrypted to the old identity, so the new client receives them and reports them
+    /// as undecryptable rather than losing them silently.
+    /// </summary>
+    Task<bool> TryReplaceRevokedUserAsync(UserRecord user, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Every certificate ever revoked (including those of names registered again since), ordered
+    /// by revocation time then serial: what the revocation list is built from.
+    /// </summary>
+    Task<IReadOnlyList<(string Serial, DateTimeOffset RevokedAt)>> ListRevokedCertificatesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether a certificate of this identity (Ed25519 signing key) was ever revoked, under any name.</summary>
+    Task<bool> IsIdentityRevokedAsync(byte[] signingKey, CancellationToken cancellationToken);
 
     /// <summary>
 /// Stores an invite (only its SHA-256 hash is kept) valid until <paramref name="expires"/>. A hash

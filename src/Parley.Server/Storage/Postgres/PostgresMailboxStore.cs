@@ -125,6 +125,19 @@ internal sealed class PostgresMailboxStore(NpgsqlDataSource dataSource) : IMailb
         }
     }
 
+    public async Task<bool> ContainsAsync(string sender, byte[] messageId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(messageId);
+        var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM envelopes WHERE message_id = @message_id AND sender = @sender)");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("message_id", messageId);
+            command.Parameters.AddWithValue("sender", sender);
+            return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+    }
+
     public async Task<int> CountQueuedAsync(string recipient, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipient);

@@ -4,8 +4,9 @@ using NpgsqlTypes;
 namespace Parley.Server.Storage.Postgres;
 
 /// <summary>
-/// <see cref="IUserStore"/> on PostgreSQL. Every operation is one statement (atomic on its own);
-/// times are timestamptz, written as UTC and truncated to the millisecond like the SQLite engine.
+/// <see cref="IUserStore"/> on PostgreSQL. Every operation is one statement (atomic on its own;
+/// data-modifying CTEs where one changes several tables); times are timestamptz, written as UTC
+/// and truncated to the millisecond like the SQLite engine.
 /// </summary>
 internal sealed class PostgresUserStore(NpgsqlDataSource dataSource) : IUserStore
 {
@@ -74,12 +75,102 @@ internal sealed class PostgresUserStore(NpgsqlDataSource dataSource) : IUserStor
     public async Task<bool> RevokeUserAsync(string name, DateTimeOffset at, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var command = dataSource.CreateCommand("UPDATE users SET revoked_at = @at WHERE name = @name AND revoked_at IS NULL");
+        // One statement: the revocation and its record in revoked_certificates commit together.
+        var command = dataSource.CreateCommand("""
+            WITH revoked AS (
+                UPDATE users SET revoked_at = @at WHERE name = @name AND revoked_at IS NULL
+                RETURNING certificate_serial, name, revoked_at, signing_key
+            ), recorded AS (
+                INSERT INTO revoked_certificates (serial, name, revoked_at, signing_key)
+                SELECT certificate_serial, name, revoked_at, signing_key FROM revoked
+                ON CONFLICT (serial) DO NOTHING
+            )
+            SELECT count(*) FROM revoked
+            """);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.AddWithValue("name", name);
             command.Parameters.AddWithValue("at", Stored(at));
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+        }
+    }
+
+    public async Task<bool> TryReplaceRevokedUserAsync(UserRecord user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user.RevokedAt is not null)
+        {
+            throw new ArgumentException("the replacement of a revoked user must not be revoked itself", nameof(user));
+        }
+
+        // One statement. "recorded" repeats what RevokeUserAsync or the 0002 backfill already did (a
+        // no-op then), so that a revocation written by a node still on schema v1 is never lost.
+        // An UPDATE, not a DELETE and INSERT: the envelopes queued for the name refer to the row with
+        // ON DELETE CASCADE, and they stay. Two concurrent replacements serialize on the row lock;
+        // the second re-checks revoked_at on the new row, finds it NULL and changes nothing.
+        var command = dataSource.CreateCommand("""
+            WITH recorded AS (
+                INSERT INTO revoked_certificates (serial, name, revoked_at, signing_key)
+                SELECT certificate_serial, name, revoked_at, signing_key FROM users WHERE name = @name AND revoked_at IS NOT NULL
+                ON CONFLICT (serial) DO NOTHING
+            ), replaced AS (
+                UPDATE users SET
+                    signing_key = @signing_key, dh_key = @dh_key, dh_key_signature = @dh_key_signature,
+                    certificate_pem = @certificate_pem, certificate_serial = @certificate_serial,
+                    registered_at = @registered_at, revoked_at = NULL
+                WHERE name = @name AND revoked_at IS NOT NULL
+                RETURNING name
+            ), signed AS (
+                DELETE FROM signed_pre_keys WHERE owner IN (SELECT name FROM replaced)
+            ), last_resort AS (
+                DELETE FROM last_resort_kem_pre_keys WHERE owner IN (SELECT name FROM replaced)
+            ), one_time AS (
+                DELETE FROM one_time_pre_keys WHERE owner IN (SELECT name FROM replaced)
+            ), one_time_kem AS (
+                DELETE FROM one_time_kem_pre_keys WHERE owner IN (SELECT name FROM replaced)
+            )
+            SELECT count(*) FROM replaced
+            """);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("name", user.Name);
+            command.Parameters.AddWithValue("signing_key", user.SigningKey);
+            command.Parameters.AddWithValue("dh_key", user.DhKey);
+            command.Parameters.AddWithValue("dh_key_signature", user.DhKeySignature);
+            command.Parameters.AddWithValue("certificate_pem", user.CertificatePem);
+            command.Parameters.AddWithValue("certificate_serial", user.CertificateSerial);
+            command.Parameters.AddWithValue("registered_at", Stored(user.RegisteredAt));
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+        }
+    }
+
+    public async Task<IReadOnlyList<(string Serial, DateTimeOffset RevokedAt)>> ListRevokedCertificatesAsync(CancellationToken cancellationToken)
+    {
+        var command = dataSource.CreateCommand("SELECT serial, revoked_at FROM revoked_certificates ORDER BY revoked_at, serial");
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                var revoked = new List<(string Serial, DateTimeOffset RevokedAt)>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    revoked.Add((reader.GetString(0), reader.GetFieldValue<DateTimeOffset>(1)));
+                }
+
+                return revoked;
+            }
+        }
+    }
+
+    public async Task<bool> IsIdentityRevokedAsync(byte[] signingKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signingKey);
+        var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM revoked_certificates WHERE signing_key = @signing_key)");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("signing_key", signingKey);
+            return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
     }
 

@@ -89,6 +89,20 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         }, cancellationToken);
     }
 
+    public Task<bool> ContainsAsync(string sender, byte[] messageId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sender);
+        ArgumentNullException.ThrowIfNull(messageId);
+        return database.ReadAsync(async (connection, ct) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT EXISTS (SELECT 1 FROM envelopes WHERE message_id = $message_id AND sender = $sender)";
+            command.Parameters.AddWithValue("$message_id", messageId);
+            command.Parameters.AddWithValue("$sender", sender);
+            return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))! == 1;
+        }, cancellationToken);
+    }
+
     public Task<int> CountQueuedAsync(string recipient, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipient);

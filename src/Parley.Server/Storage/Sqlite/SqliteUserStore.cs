@@ -32,14 +32,7 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
                 VALUES ($name, $signing_key, $dh_key, $dh_key_signature, $certificate_pem, $certificate_serial, $registered_at, $revoked_at)
                 ON CONFLICT (name) DO NOTHING
                 """;
-            command.Parameters.AddWithValue("$name", user.Name);
-            command.Parameters.AddWithValue("$signing_key", user.SigningKey);
-            command.Parameters.AddWithValue("$dh_key", user.DhKey);
-            command.Parameters.AddWithValue("$dh_key_signature", user.DhKeySignature);
-            command.Parameters.AddWithValue("$certificate_pem", user.CertificatePem);
-            command.Parameters.AddWithValue("$certificate_serial", user.CertificateSerial);
-            command.Parameters.AddWithValue("$registered_at", user.RegisteredAt.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$revoked_at", (object?)user.RevokedAt?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+            AddUserParameters(command, user);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
@@ -68,7 +61,88 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
             command.CommandText = "UPDATE users SET revoked_at = $at WHERE name = $name AND revoked_at IS NULL";
             command.Parameters.AddWithValue("$name", name);
             command.Parameters.AddWithValue("$at", at.ToUnixTimeMilliseconds());
-            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+            if (await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
+            {
+                return false;
+            }
+
+            await RecordRevokedCertificateAsync(connection, name, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<bool> TryReplaceRevokedUserAsync(UserRecord user, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        if (user.RevokedAt is not null)
+        {
+            throw new ArgumentException("the replacement of a revoked user must not be revoked itself", nameof(user));
+        }
+
+        return database.WriteAsync(async (connection, ct) =>
+        {
+            // Already recorded by RevokeUserAsync or the 0002 backfill; repeated (a no-op then) so
+            // that a revocation written without it (a node still on schema v1) is never lost.
+            await RecordRevokedCertificateAsync(connection, user.Name, ct).ConfigureAwait(false);
+
+            // An UPDATE, not a DELETE and INSERT: the envelopes queued for the name refer to the row
+            // with ON DELETE CASCADE, and they stay.
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = """
+                    UPDATE users SET
+                        signing_key = $signing_key, dh_key = $dh_key, dh_key_signature = $dh_key_signature,
+                        certificate_pem = $certificate_pem, certificate_serial = $certificate_serial,
+                        registered_at = $registered_at, revoked_at = $revoked_at
+                    WHERE name = $name AND revoked_at IS NOT NULL
+                    """;
+                AddUserParameters(command, user);
+                if (await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) != 1)
+                {
+                    return false;
+                }
+            }
+
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = """
+                    DELETE FROM signed_pre_keys WHERE owner = $name;
+                    DELETE FROM last_resort_kem_pre_keys WHERE owner = $name;
+                    DELETE FROM one_time_pre_keys WHERE owner = $name;
+                    DELETE FROM one_time_kem_pre_keys WHERE owner = $name;
+                    """;
+                command.Parameters.AddWithValue("$name", user.Name);
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<(string Serial, DateTimeOffset RevokedAt)>> ListRevokedCertificatesAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync<IReadOnlyList<(string Serial, DateTimeOffset RevokedAt)>>(async (connection, ct) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT serial, revoked_at FROM revoked_certificates ORDER BY revoked_at, serial";
+            using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var revoked = new List<(string Serial, DateTimeOffset RevokedAt)>();
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                revoked.Add((reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))));
+            }
+
+            return revoked;
+        }, cancellationToken);
+
+    public Task<bool> IsIdentityRevokedAsync(byte[] signingKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(signingKey);
+        return database.ReadAsync(async (connection, ct) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT EXISTS (SELECT 1 FROM revoked_certificates WHERE signing_key = $signing_key)";
+            command.Parameters.AddWithValue("$signing_key", signingKey);
+            return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))! == 1;
         }, cancellationToken);
     }
 
@@ -96,6 +170,31 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
             command.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, cancellationToken);
+    }
+
+    private static void AddUserParameters(SqliteCommand command, UserRecord user)
+    {
+        command.Parameters.AddWithValue("$name", user.Name);
+        command.Parameters.AddWithValue("$signing_key", user.SigningKey);
+        command.Parameters.AddWithValue("$dh_key", user.DhKey);
+        command.Parameters.AddWithValue("$dh_key_signature", user.DhKeySignature);
+        command.Parameters.AddWithValue("$certificate_pem", user.CertificatePem);
+        command.Parameters.AddWithValue("$certificate_serial", user.CertificateSerial);
+        command.Parameters.AddWithValue("$registered_at", user.RegisteredAt.ToUnixTimeMilliseconds());
+        command.Parameters.AddWithValue("$revoked_at", (object?)user.RevokedAt?.ToUnixTimeMilliseconds() ?? DBNull.Value);
+    }
+
+    /// <summary>Records the name's current certificate as revoked, if the row is revoked and the serial not yet recorded.</summary>
+    private static async Task RecordRevokedCertificateAsync(SqliteConnection connection, string name, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO revoked_certificates (serial, name, revoked_at, signing_key)
+            SELECT certificate_serial, name, revoked_at, signing_key FROM users WHERE name = $name AND revoked_at IS NOT NULL
+            ON CONFLICT (serial) DO NOTHING
+            """;
+        command.Parameters.AddWithValue("$name", name);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static UserRecord ReadUser(SqliteDataReader reader) => new(

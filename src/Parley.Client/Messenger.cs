@@ -1,0 +1,536 @@
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using Parley.Api;
+using Parley.Client.Connection;
+using Parley.Client.Profile;
+using Parley.Protocol;
+using Parley.Protocol.Certificates;
+using Parley.Protocol.Identity;
+using Parley.Protocol.PreKeys;
+using Parley.Protocol.Session;
+using Parley.Protocol.Storage;
+using Parley.Protocol.Wire;
+
+namespace Parley.Client;
+
+/// <summary>
+/// What a UI drives: one user's profile and its connection to the server. Sending stores the
+/// ciphertext (with the session state that made it) before the first attempt and retries with the
+/// same id until the server acknowledges; receiving stores each message (deduplicated by id)
+/// before acknowledging it. Every peer certificate is checked against the pinned CA and the
+/// revocation list, and a changed identity key blocks the conversation until accepted.
+/// </summary>
+public sealed class Messenger : IAsyncDisposable
+{
+    /// <summary>One-time prekeys published at registration and per replenishment.</summary>
+    public const int OneTimePreKeyBatch = 100;
+
+    private readonly ProfileStore profile;
+    private readonly PinnedCertificateAuthority ca;
+    private readonly CertificateValidator validator;
+    private ServerConnection? connection;
+    private RevocationList? revocations;
+
+    private Messenger(ProfileStore profile)
+    {
+        this.profile = profile;
+        ca = new PinnedCertificateAuthority(profile.Info.CaCertificatePem);
+        validator = new CertificateValidator(profile.Info.CaCertificatePem);
+    }
+
+    /// <summary>The local profile (contacts, history).</summary>
+    public ProfileStore Profile => profile;
+
+    /// <summary>This user's name.</summary>
+    public string UserName => profile.Info.UserName;
+
+    /// <summary>The server this profile is registered on.</summary>
+    public Uri Server => new(profile.Info.ServerUri);
+
+    /// <summary>Makes an identity, registers it, creates the profile and publishes prekeys.</summary>
+    public static async Task<Messenger> RegisterAsync(string profileDirectory, string passphrase, string name, Uri server, string caCertificatePem, string? invite, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        if (!Protocol.Identity.UserName.TryNormalize(name, out var normalized))
+        {
+            throw new ClientException(ClientErrorKind.Refused, $"invalid user name \"{name}\": use 1-{Protocol.Identity.UserName.MaxLength} characters a-z, 0-9, '.', '_', '-', starting with a letter");
+        }
+
+        var identity = IdentityKeyPair.Generate();
+        try
+        {
+            using var pinned = new PinnedCertificateAuthority(caCertificatePem);
+            await using (var registration = ServerConnection.Open(server, pinned))
+            {
+                var response = await Call(() => registration.RegisterAsync(normalized, identity, invite, cancellationToken)).ConfigureAwait(false);
+                var issued = new CertificateValidator(caCertificatePem).Validate(response.CertificatePem, null, DateTimeOffset.UtcNow);
+                if (issued.UserName != normalized || !issued.IdentityKey.Span.SequenceEqual(identity.PublicKey.SigningKey))
+                {
+                    throw new ClientException(ClientErrorKind.UntrustedPeer, "the server issued a certificate for a different name or key");
+                }
+            }
+
+            var created = ProfileStore.Create(profileDirectory, passphrase, new ProfileInfo(normalized, server.ToString(), caCertificatePem, DateTimeOffset.UtcNow), identity);
+            var messenger = new Messenger(created);
+            await messenger.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            return messenger;
+        }
+        catch
+        {
+            identity.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens an existing profile (wrong passphrase: <see cref="ProfileException"/>).</summary>
+    public static Messenger Open(string profileDirectory, string passphrase) => new(ProfileStore.Open(profileDirectory, passphrase));
+
+    /// <summary>Connects and authenticates (once), and tops up prekeys when the server says they run low.</summary>
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (connection is not null)
+        {
+            return;
+        }
+
+        var opened = ServerConnection.Open(Server, ca);
+        try
+        {
+            await Call(() => opened.AuthenticateAsync(UserName, profile.Identity, cancellationToken)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await opened.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        connection = opened;
+        await ReplenishPreKeysAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Uploads prekeys when the server reports the supply low (or none published yet).</summary>
+    public async Task ReplenishPreKeysAsync(CancellationToken cancellationToken)
+    {
+        var server = RequireConnection();
+        var status = await Call(() => server.Directory.GetPreKeyStatusAsync(new GetPreKeyStatusRequest(), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        var needsSigned = profile.CurrentSignedPreKeyId is null;
+        if (!status.Replenish && !needsSigned)
+        {
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var signed = needsSigned ? SignedPreKeyRecord.Generate(profile.Identity, profile.NextPreKeyId(), now) : null;
+        var lastResort = profile.CurrentLastResortKemPreKeyId is null ? KemPreKeyRecord.Generate(profile.Identity, profile.NextPreKeyId(), lastResort: true, now) : null;
+        var oneTime = Enumerable.Range(0, OneTimePreKeyBatch).Select(_ => OneTimePreKeyRecord.Generate(profile.NextPreKeyId())).ToList();
+
+        // Private halves first: a key the server hands out must already be here to answer it.
+        profile.AddPreKeys(signed, lastResort, oneTime, []);
+        var request = new UploadPreKeysRequest { SignedPreKey = signed?.ToWire(), LastResortKemPreKey = lastResort?.ToWire() };
+        request.OneTimePreKeys.AddRange(oneTime.Select(k => k.ToWire()));
+        await Call(() => server.Directory.UploadPreKeysAsync(request, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Encrypts <paramref name="text"/> for <paramref name="peer"/>, stores it in the outbox and
+    /// sends everything pending. Returns the message id (hex). If the server cannot be reached the
+    /// message stays in the outbox and <see cref="ClientException"/> says so.
+    /// </summary>
+    public async Task<string> SendAsync(string peer, string text, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var name = NormalizePeer(peer);
+        if (name == UserName)
+        {
+            throw new ClientException(ClientErrorKind.UnknownPeer, "you cannot send a message to yourself");
+        }
+
+        await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        await EnsureSessionAsync(name, cancellationToken).ConfigureAwait(false);
+        using var session = RatchetSession.Deserialize(profile.LoadSession(name)!);
+        if (profile.GetTrust(name, session.RemoteIdentity) == IdentityTrust.Changed)
+        {
+            throw KeyChanged(name);
+        }
+
+        var ciphertext = session.Encrypt(Encoding.UTF8.GetBytes(text));
+        var id = RandomNumberGenerator.GetBytes(OutgoingMessage.MessageIdSize);
+        profile.EnqueueOutgoing(new OutgoingMessage(id, name, ciphertext, text, DateTimeOffset.UtcNow), name, session.Serialize());
+        await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
+        return Convert.ToHexStringLower(id);
+    }
+
+    /// <summary>Sends every message still in the outbox, each with its own id; returns how many the server acknowledged.</summary>
+    public async Task<int> FlushOutboxAsync(CancellationToken cancellationToken)
+    {
+        await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var server = RequireConnection();
+        var sent = 0;
+        foreach (var message in profile.PendingOutgoing())
+        {
+            var response = await Call(() => server.Mailbox.SendAsync(
+                new SendRequest { MessageId = ByteString.CopyFrom(message.MessageId), Recipient = message.Recipient, Body = ByteString.CopyFrom(message.Ciphertext) },
+                cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+            profile.MarkSent(message.MessageId, DateTimeOffset.FromUnixTimeMilliseconds(response.ServerTimestampUnixMs));
+            sent++;
+        }
+
+        return sent;
+    }
+
+    /// <summary>
+    /// Receives what the server holds: reads the stream until it stays quiet for
+    /// <paramref name="quiet"/>, or, with <paramref name="follow"/>, until cancelled. Each message is
+    /// stored before it is acknowledged; <paramref name="onMessage"/> sees it after it is stored.
+    /// </summary>
+    public async Task ReceiveAsync(Action<ReceivedMessage> onMessage, TimeSpan quiet, bool follow, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onMessage);
+        await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var server = RequireConnection();
+        using var stream = server.Mailbox.Receive(cancellationToken: cancellationToken);
+        var accepted = 0;
+        try
+        {
+            while (true)
+            {
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                if (!follow)
+                {
+                    wait.CancelAfter(quiet);
+                }
+
+                bool more;
+                try
+                {
+                    more = await stream.ResponseStream.MoveNext(wait.Token).ConfigureAwait(false);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
+                var envelope = stream.ResponseStream.Current.Envelope;
+                var received = await HandleEnvelopeAsync(envelope, cancellationToken).ConfigureAwait(false);
+                await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { envelope.MessageId } }, cancellationToken).ConfigureAwait(false);
+                if (received is not null)
+                {
+                    accepted++;
+                    onMessage(received);
+                }
+            }
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+        {
+            throw Translate(e);
+        }
+        finally
+        {
+            try
+            {
+                await stream.RequestStream.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException)
+            {
+                // The stream is already gone; acks already written are what counts.
+            }
+        }
+
+        if (accepted > 0)
+        {
+            await ReplenishPreKeysAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The 60-digit safety number with <paramref name="peer"/>, from the pinned keys; null before first contact.</summary>
+    public string? SafetyNumberWith(string peer)
+    {
+        var name = NormalizePeer(peer);
+        var pinned = profile.GetPinnedIdentity(name);
+        return pinned is null ? null : SafetyNumber.Compute(UserName, profile.Identity.PublicKey, name, pinned);
+    }
+
+    /// <summary>Fetches <paramref name="peer"/>'s certificate, checks it and pins the key on first use.</summary>
+    public async Task<IdentityKey> LookUpAsync(string peer, CancellationToken cancellationToken)
+    {
+        var name = NormalizePeer(peer);
+        await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var identity = await CertifiedIdentityAsync(name, cancellationToken).ConfigureAwait(false);
+        switch (profile.GetTrust(name, identity))
+        {
+            case IdentityTrust.FirstUse:
+                profile.AddContact(name);
+                profile.Pin(name, identity);
+                break;
+            case IdentityTrust.Changed:
+                profile.RecordKeyChange(name, identity);
+                throw KeyChanged(name);
+        }
+
+        return identity;
+    }
+
+    /// <summary>This user's certificate (PEM), as the server holds it.</summary>
+    public async Task<string> OwnCertificateAsync(CancellationToken cancellationToken)
+    {
+        await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        var response = await Call(() => RequireConnection().Accounts.GetCertificateAsync(new GetCertificateRequest { Name = UserName }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        return response.CertificatePem;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (connection is not null)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        ca.Dispose();
+        profile.Dispose();
+    }
+
+    private async Task EnsureSessionAsync(string peer, CancellationToken cancellationToken)
+    {
+        if (profile.LoadSession(peer) is not null)
+        {
+            return;
+        }
+
+        var server = RequireConnection();
+        var fetched = await Call(() => server.Directory.FetchBundleAsync(new FetchBundleRequest { Name = peer }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        var identity = IdentityKey.FromWire(fetched.Bundle.Identity);
+        await CheckCertificateAsync(peer, fetched.CertificatePem, identity, cancellationToken).ConfigureAwait(false);
+        var trust = profile.GetTrust(peer, identity);
+        if (trust == IdentityTrust.Changed)
+        {
+            profile.RecordKeyChange(peer, identity);
+            throw KeyChanged(peer);
+        }
+
+        using var session = RatchetSession.Initiate(profile.Identity, fetched.Bundle);
+        if (trust == IdentityTrust.FirstUse)
+        {
+            profile.AddContact(peer);
+            profile.Pin(peer, identity);
+        }
+
+        profile.StoreSession(peer, session.Serialize());
+    }
+
+    private async Task<ReceivedMessage?> HandleEnvelopeAsync(Envelope envelope, CancellationToken cancellationToken)
+    {
+        var sender = envelope.Sender;
+        var id = envelope.MessageId.ToByteArray();
+        if (profile.HasIncoming(sender, id))
+        {
+            return null;
+        }
+
+        var serverTime = DateTimeOffset.FromUnixTimeMilliseconds(envelope.ServerTimestampUnixMs);
+        string? text = null;
+        byte[]? state = null;
+        MessageStatus status;
+        var consumed = new DeferredPreKeyConsumption(profile);
+        try
+        {
+            (text, state) = await DecryptAsync(sender, envelope.Body.Span.ToArray(), consumed, cancellationToken).ConfigureAwait(false);
+            status = MessageStatus.Delivered;
+        }
+        catch (ParleyProtocolException e)
+        {
+            status = e.Kind switch
+            {
+                ProtocolErrorKind.Tampered => MessageStatus.Tampered,
+                ProtocolErrorKind.Replayed => MessageStatus.Replayed,
+                ProtocolErrorKind.UntrustedIdentity or ProtocolErrorKind.UntrustedCertificate or ProtocolErrorKind.CertificateRevoked or ProtocolErrorKind.CertificateExpired => MessageStatus.UntrustedIdentity,
+                _ => MessageStatus.Undecryptable,
+            };
+        }
+
+        var message = new IncomingMessage(id, sender, text, status, serverTime, DateTimeOffset.UtcNow);
+        if (!profile.StoreIncoming(message, state is null ? null : sender, state))
+        {
+            return null;
+        }
+
+        consumed.Commit();
+        var verified = profile.ListContacts().FirstOrDefault(c => c.Name == sender)?.Verified ?? false;
+        return new ReceivedMessage(sender, text, status, serverTime, verified && status == MessageStatus.Delivered);
+    }
+
+    /// <summary>Decrypts a message from <paramref name="sender"/>; returns the text and the session state to store with it.</summary>
+    private async Task<(string Text, byte[] State)> DecryptAsync(string sender, byte[] body, DeferredPreKeyConsumption preKeys, CancellationToken cancellationToken)
+    {
+        var message = RatchetSession.ParseMessage(body);
+        var stored = profile.LoadSession(sender);
+        using var existing = stored is null ? null : RatchetSession.Deserialize(stored);
+        if (message.BodyCase == CiphertextMessage.BodyOneofCase.PreKey && (existing is null || !existing.Matches(message.PreKey)))
+        {
+            var claimed = IdentityKey.FromWire(message.PreKey.Identity);
+            var certified = await CertifiedIdentityAsync(sender, cancellationToken).ConfigureAwait(false);
+            if (!certified.Equals(claimed))
+            {
+                throw new ParleyProtocolException(ProtocolErrorKind.UntrustedIdentity, $"the message claims an identity that is not {sender}'s certified key");
+            }
+
+            var trust = profile.GetTrust(sender, claimed);
+            if (trust == IdentityTrust.Changed)
+            {
+                profile.RecordKeyChange(sender, claimed);
+                throw new ParleyProtocolException(ProtocolErrorKind.UntrustedIdentity, $"the identity key of {sender} has changed");
+            }
+
+            using var accepted = RatchetSession.Accept(profile.Identity, message.PreKey, preKeys, out var plaintext);
+            if (trust == IdentityTrust.FirstUse)
+            {
+                profile.AddContact(sender);
+                profile.Pin(sender, claimed);
+            }
+
+            return (Encoding.UTF8.GetString(plaintext), accepted.Serialize());
+        }
+
+        if (existing is null)
+        {
+            throw new ParleyProtocolException(ProtocolErrorKind.NoSession, $"no session with {sender}");
+        }
+
+        if (profile.GetTrust(sender, existing.RemoteIdentity) == IdentityTrust.Changed)
+        {
+            throw new ParleyProtocolException(ProtocolErrorKind.UntrustedIdentity, $"the identity key of {sender} has changed");
+        }
+
+        var decrypted = existing.Decrypt(message);
+        return (Encoding.UTF8.GetString(decrypted), existing.Serialize());
+    }
+
+    /// <summary>The identity the CA certified for <paramref name="peer"/>, checked against the pinned root and the current CRL.</summary>
+    private async Task<IdentityKey> CertifiedIdentityAsync(string peer, CancellationToken cancellationToken)
+    {
+        var server = RequireConnection();
+        var response = await Call(() => server.Accounts.GetCertificateAsync(new GetCertificateRequest { Name = peer }, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        var identity = IdentityKey.FromWire(response.Identity);
+        await CheckCertificateAsync(peer, response.CertificatePem, identity, cancellationToken).ConfigureAwait(false);
+        return identity;
+    }
+
+    private async Task CheckCertificateAsync(string peer, string certificatePem, IdentityKey identity, CancellationToken cancellationToken)
+    {
+        var crl = await RevocationsAsync(cancellationToken).ConfigureAwait(false);
+        ValidatedCertificate certificate;
+        try
+        {
+            certificate = validator.Validate(certificatePem, crl, DateTimeOffset.UtcNow);
+        }
+        catch (ParleyProtocolException e)
+        {
+            throw new ClientException(ClientErrorKind.UntrustedPeer, $"{peer}'s certificate is not acceptable: {e.Message}", e);
+        }
+
+        if (certificate.UserName != peer || !certificate.IdentityKey.Span.SequenceEqual(identity.SigningKey))
+        {
+            throw new ClientException(ClientErrorKind.UntrustedPeer, $"the server's certificate for {peer} does not match the keys it served");
+        }
+    }
+
+    private async Task<RevocationList> RevocationsAsync(CancellationToken cancellationToken)
+    {
+        if (revocations is not null && revocations.NextUpdate > DateTimeOffset.UtcNow)
+        {
+            return revocations;
+        }
+
+        var response = await Call(() => RequireConnection().Accounts.GetRevocationListAsync(new GetRevocationListRequest(), cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+        try
+        {
+            revocations = RevocationList.Parse(response.CrlPem, profile.Info.CaCertificatePem);
+        }
+        catch (ParleyProtocolException e)
+        {
+            throw new ClientException(ClientErrorKind.UntrustedPeer, $"the server's revocation list is not acceptable: {e.Message}", e);
+        }
+
+        return revocations;
+    }
+
+    private ServerConnection RequireConnection() => connection ?? throw new InvalidOperationException("not connected");
+
+    private static string NormalizePeer(string peer) =>
+        Protocol.Identity.UserName.TryNormalize(peer, out var name) ? name : throw new ClientException(ClientErrorKind.UnknownPeer, $"\"{peer}\" is not a valid user name");
+
+    private static ClientException KeyChanged(string peer) => new(
+        ClientErrorKind.KeyChanged,
+        $"WARNING: the identity key of {peer} has changed. Sending is blocked until you check it with them and run `parley contacts accept-key {peer}`.");
+
+    private static async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    private static async Task Call(Func<Task> call)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw Translate(e);
+        }
+    }
+
+    private static ClientException Translate(RpcException e)
+    {
+        var unreachable = e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+            || (e.StatusCode == StatusCode.Internal && e.Status.DebugException is HttpRequestException or IOException);
+        if (unreachable)
+        {
+            return new ClientException(ClientErrorKind.ServerUnreachable, $"cannot reach the server: {e.Status.Detail}", e);
+        }
+
+        return e.StatusCode == StatusCode.NotFound
+            ? new ClientException(ClientErrorKind.UnknownPeer, e.Status.Detail, e)
+            : new ClientException(ClientErrorKind.Refused, $"the server refused: {e.Status.Detail}", e);
+    }
+
+    /// <summary>Holds back prekey deletion until the message that used them is stored.</summary>
+    private sealed class DeferredPreKeyConsumption(ProfileStore store) : IPreKeyStore
+    {
+        private (uint? OneTime, uint Kem)? pending;
+
+        public SignedPreKeyRecord? GetSignedPreKey(uint id) => store.GetSignedPreKey(id);
+
+        public OneTimePreKeyRecord? GetOneTimePreKey(uint id) => store.GetOneTimePreKey(id);
+
+        public KemPreKeyRecord? GetKemPreKey(uint id) => store.GetKemPreKey(id);
+
+        public void ConsumePreKeys(uint? oneTimePreKeyId, uint kemPreKeyId) => pending = (oneTimePreKeyId, kemPreKeyId);
+
+        public void Commit()
+        {
+            if (pending is { } used)
+            {
+                store.ConsumePreKeys(used.OneTime, used.Kem);
+            }
+        }
+    }
+}
