@@ -35,6 +35,7 @@ internal static class Breakdown
         var wire = alice.Encrypt(message);
         Console.WriteLine($"## one-way message: session state {aliceState.Length} / {bobState.Length} bytes, message {wire.Length} bytes");
         Step("RatchetSession.Deserialize (sender)", perRound, () => RatchetSession.Deserialize(aliceState).Dispose());
+        Step("  of which SessionStateFormat.Read", perRound, () => Parley.Protocol.Session.SessionStateFormat.Read(aliceState).State.Dispose());
         Step("RatchetSession.Encrypt", perRound, () => alice.Encrypt(message));
         Step("RatchetSession.Serialize (sender)", perRound, () => alice.Serialize());
         Step("RatchetSession.ParseMessage", perRound, () => RatchetSession.ParseMessage(wire));
@@ -98,6 +99,14 @@ internal static class Breakdown
         }
 
         cpu.Sort();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-48} {cpu[Rounds / 2],10:F2} us cpu"));
+        const int Samples = 200;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < Samples; i++)
+        {
+            step();
+        }
+
+        var allocated = (GC.GetAllocatedBytesForCurrentThread() - before) / Samples;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-48} {cpu[Rounds / 2],10:F2} us cpu {allocated,8:N0} B allocated"));
     }
 }

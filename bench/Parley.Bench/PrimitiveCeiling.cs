@@ -10,78 +10,70 @@ namespace Parley.Bench;
 /// 40-byte header) and 4 HMAC-SHA256 (KDF_CK: 2 per side). A ping-pong message adds, on the
 /// receiving side, one DH ratchet step: 1 X25519 key generation, 2 agreements and 2 HKDF (KDF_RK).
 /// </summary>
-internal sealed record PrimitiveCeiling(
-    double OneWayPerSecond,
-    double PingPongPerSecond,
-    double AeadPairMicroseconds,
-    double HmacMicroseconds,
-    double HkdfMicroseconds,
-    double KeyGenerationMicroseconds,
-    double AgreementMicroseconds)
+internal sealed class PrimitiveCeiling
 {
     private const int AssociatedDataBytes = 2 * 64 + 1 + 40;
+    private static readonly byte[] Info = "Parley_Ratchet_RootChain_v1"u8.ToArray();
 
-    internal static PrimitiveCeiling Measure(double seconds)
+    private readonly byte[] plaintext = RandomNumberGenerator.GetBytes(ProtocolWorkload.MessageBytes);
+    private readonly byte[] associatedData = RandomNumberGenerator.GetBytes(AssociatedDataBytes);
+    private readonly byte[] ciphertext = new byte[ProtocolWorkload.MessageBytes + Aead.TagSize];
+    private readonly byte[] opened = new byte[ProtocolWorkload.MessageBytes];
+    private readonly byte[] nonce = new byte[Aead.NonceSize];
+    private readonly byte[] chainKey = RandomNumberGenerator.GetBytes(32);
+    private readonly byte[] messageKey = new byte[32];
+    private readonly byte[] rootKey = RandomNumberGenerator.GetBytes(32);
+    private readonly byte[] kdfOutput = new byte[64];
+    private readonly byte[] ownPrivate = new byte[32];
+    private readonly byte[] ownPublic = new byte[32];
+    private readonly byte[] peerPublic = new byte[32];
+    private readonly byte[] shared = new byte[32];
+
+    internal PrimitiveCeiling()
     {
-        var warmup = 0.5;
-        var part = Math.Max(0.2, seconds / 4);
-
-        var plaintext = RandomNumberGenerator.GetBytes(ProtocolWorkload.MessageBytes);
-        var associatedData = RandomNumberGenerator.GetBytes(AssociatedDataBytes);
-        var ciphertext = new byte[plaintext.Length + Aead.TagSize];
-        var opened = new byte[plaintext.Length];
-        var nonce = new byte[Aead.NonceSize];
-        var chainKey = RandomNumberGenerator.GetBytes(32);
-        var messageKey = new byte[32];
-        var rootKey = RandomNumberGenerator.GetBytes(32);
-        var kdfOutput = new byte[64];
-        var info = "Parley_Ratchet_RootChain_v1"u8.ToArray();
-        var ownPrivate = new byte[32];
-        var ownPublic = new byte[32];
-        var peerPrivate = new byte[32];
-        var peerPublic = new byte[32];
-        var shared = new byte[32];
-        X25519.GenerateKeyPair(peerPrivate, peerPublic);
+        X25519.GenerateKeyPair(new byte[32], peerPublic);
         X25519.GenerateKeyPair(ownPrivate, ownPublic);
+    }
 
-        void OneWay()
-        {
-            // Sender: KDF_CK (2 HMAC), seal. Receiver: KDF_CK (2 HMAC), open.
-            Hmac.Sha256(chainKey, [0x01], messageKey);
-            Hmac.Sha256(chainKey, [0x02], chainKey);
-            Aead.Encrypt(messageKey, nonce, plaintext, associatedData, ciphertext);
-            Hmac.Sha256(chainKey, [0x01], messageKey);
-            Hmac.Sha256(chainKey, [0x02], chainKey);
-            _ = Aead.TryDecrypt(messageKey, nonce, ciphertext, associatedData, opened);
-        }
+    /// <summary>Sender: KDF_CK (2 HMAC), seal. Receiver: KDF_CK (2 HMAC), open.</summary>
+    internal void OneWay(long iteration)
+    {
+        Hmac.Sha256(chainKey, [0x01], messageKey);
+        Hmac.Sha256(chainKey, [0x02], chainKey);
+        Aead.Encrypt(messageKey, nonce, plaintext, associatedData, ciphertext);
+        Hmac.Sha256(chainKey, [0x01], messageKey);
+        Hmac.Sha256(chainKey, [0x02], chainKey);
+        _ = Aead.TryDecrypt(messageKey, nonce, ciphertext, associatedData, opened);
+    }
 
-        void RatchetStep()
-        {
-            // DHRatchet on the receiving side: DH, KDF_RK, new key pair, DH, KDF_RK.
-            _ = X25519.TryAgree(ownPrivate, peerPublic, shared);
-            Hkdf.Sha256(shared, rootKey, info, kdfOutput);
-            X25519.GenerateKeyPair(ownPrivate, ownPublic);
-            _ = X25519.TryAgree(ownPrivate, peerPublic, shared);
-            Hkdf.Sha256(shared, rootKey, info, kdfOutput);
-        }
+    /// <summary>A one-way message plus the receiver's DHRatchet: DH, KDF_RK, new key pair, DH, KDF_RK.</summary>
+    internal void PingPong(long iteration)
+    {
+        OneWay(iteration);
+        _ = X25519.TryAgree(ownPrivate, peerPublic, shared);
+        Hkdf.Sha256(shared, rootKey, Info, kdfOutput);
+        X25519.GenerateKeyPair(ownPrivate, ownPublic);
+        _ = X25519.TryAgree(ownPrivate, peerPublic, shared);
+        Hkdf.Sha256(shared, rootKey, Info, kdfOutput);
+    }
 
-        var oneWay = TimedLoop.WarmThenRun(warmup, part, iteration => OneWay());
-        var pingPong = TimedLoop.WarmThenRun(warmup, part, iteration =>
-        {
-            OneWay();
-            RatchetStep();
-        });
-
-        // The parts, for the table.
-        var aead = TimedLoop.Run(part / 4, iteration =>
-        {
-            Aead.Encrypt(messageKey, nonce, plaintext, associatedData, ciphertext);
-            _ = Aead.TryDecrypt(messageKey, nonce, ciphertext, associatedData, opened);
-        });
-        var hmac = TimedLoop.Run(part / 4, iteration => Hmac.Sha256(chainKey, [0x01], messageKey));
-        var hkdf = TimedLoop.Run(part / 4, iteration => Hkdf.Sha256(shared, rootKey, info, kdfOutput));
-        var keyGeneration = TimedLoop.Run(part / 4, iteration => X25519.GenerateKeyPair(ownPrivate, ownPublic));
-        var agreement = TimedLoop.Run(part / 4, iteration => _ = X25519.TryAgree(ownPrivate, peerPublic, shared));
-        return new PrimitiveCeiling(oneWay, pingPong, 1e6 / aead, 1e6 / hmac, 1e6 / hkdf, 1e6 / keyGeneration, 1e6 / agreement);
+    /// <summary>Each part alone, in microseconds, for the table.</summary>
+    internal CeilingParts MeasureParts(double seconds)
+    {
+        var each = seconds / 5;
+        double Microseconds(Action<long> op) => 1e6 / TimedLoop.WarmThenRun(each / 4, each, op);
+        return new CeilingParts(
+            Microseconds(call =>
+            {
+                Aead.Encrypt(messageKey, nonce, plaintext, associatedData, ciphertext);
+                _ = Aead.TryDecrypt(messageKey, nonce, ciphertext, associatedData, opened);
+            }),
+            Microseconds(call => Hmac.Sha256(chainKey, [0x01], messageKey)),
+            Microseconds(call => Hkdf.Sha256(shared, rootKey, Info, kdfOutput)),
+            Microseconds(call => X25519.GenerateKeyPair(ownPrivate, ownPublic)),
+            Microseconds(call => X25519.TryAgree(ownPrivate, peerPublic, shared)));
     }
 }
+
+/// <summary>Microseconds per call of each primitive in the ceiling.</summary>
+internal sealed record CeilingParts(double AeadPair, double Hmac, double Hkdf, double KeyGeneration, double Agreement);

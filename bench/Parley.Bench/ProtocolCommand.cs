@@ -18,18 +18,59 @@ internal static class ProtocolCommand
     internal const double PingPongTarget = 2;
     internal const double OneWayCeilingTarget = 0.5;
 
+    /// <summary>
+    /// Each figure's time is split into this many rounds, taken in turn with the other figures;
+    /// half of them run before the anchor and half after, so that Parley's figures, the ceiling's
+    /// and the anchor's see the same machine even when other work comes and goes on it.
+    /// </summary>
+    private const int Rounds = 4;
+
     internal static int Run(double seconds, bool json, bool anchor)
     {
-        Console.Error.WriteLine($"# measuring {seconds} s per figure: primitive ceiling, Parley, then the anchor");
-        var ceiling = PrimitiveCeiling.Measure(seconds);
-        var parley = ProtocolFigures.Measure(seconds);
+        Console.Error.WriteLine($"# {seconds} s per figure: Parley and the ceiling in {Rounds} interleaved rounds, half before and half after the anchor");
+        var ceiling = new PrimitiveCeiling();
+        var loops = new (string Name, Action<long> Operation)[]
+        {
+            ("ceiling one-way", ceiling.OneWay),
+            ("one-way", ProtocolFigures.OneWay()),
+            ("ceiling ping-pong", ceiling.PingPong),
+            ("ping-pong", ProtocolFigures.PingPong()),
+            ("setups", ProtocolFigures.Setups()),
+        };
+
+        // Warm up: at least a second each, by which time tiered compilation (with dynamic PGO)
+        // has settled on its final code.
+        var warmup = Math.Clamp(seconds / 3, 1.0, 2.0);
+        foreach (var (_, operation) in loops)
+        {
+            TimedLoop.Run(warmup, operation);
+        }
+
+        var rates = new double[loops.Length];
+        void MeasureRounds(int count)
+        {
+            for (var round = 0; round < count; round++)
+            {
+                for (var i = 0; i < loops.Length; i++)
+                {
+                    rates[i] += TimedLoop.Run(seconds / Rounds, loops[i].Operation) / Rounds;
+                }
+            }
+        }
+
+        MeasureRounds(Rounds / 2);
         string? note = "anchor skipped (--no-anchor)";
         var libsignal = anchor ? LibsignalAnchor.Run(seconds, out note) : null;
+        MeasureRounds(Rounds - (Rounds / 2));
 
-        PrintTable(seconds, parley, libsignal, ceiling, note);
+        double Rate(string name) => rates[Array.FindIndex(loops, loop => loop.Name == name)];
+        var parley = new ProtocolFigures(Rate("setups"), Rate("one-way"), Rate("ping-pong"));
+        var limits = new CeilingFigures(Rate("ceiling one-way"), Rate("ceiling ping-pong"), ceiling.MeasureParts(Math.Min(seconds, 2)));
+
+        PrintTable(seconds, parley, libsignal, limits, note);
         if (json)
         {
-            Console.WriteLine(Json(seconds, parley, libsignal, ceiling, note));
+            Console.WriteLine(Json(seconds, parley, libsignal, limits, note));
         }
 
         return 0;
@@ -38,7 +79,7 @@ internal static class ProtocolCommand
     private static double? Ratio(double value, double? reference) =>
         reference is { } r && r > 0 ? Math.Round(value / r, 2) : null;
 
-    private static void PrintTable(double seconds, ProtocolFigures parley, AnchorFigures? anchor, PrimitiveCeiling ceiling, string? note)
+    private static void PrintTable(double seconds, ProtocolFigures parley, AnchorFigures? anchor, CeilingFigures ceiling, string? note)
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
@@ -51,7 +92,7 @@ internal static class ProtocolCommand
         Row(text, "one-way msgs/s", parley.OneWayPerSecond, anchor?.OneWayPerSecond, OneWayTarget, ceiling.OneWayPerSecond);
         Row(text, "ping-pong msgs/s", parley.PingPongPerSecond, anchor?.PingPongPerSecond, PingPongTarget, ceiling.PingPongPerSecond);
         text.AppendLine();
-        text.AppendLine(c, $"  ceiling parts (us): AES-256-GCM seal+open {ceiling.AeadPairMicroseconds:F3}, HMAC {ceiling.HmacMicroseconds:F3}, HKDF-64 {ceiling.HkdfMicroseconds:F3}, X25519 keygen {ceiling.KeyGenerationMicroseconds:F2}, agreement {ceiling.AgreementMicroseconds:F2}");
+        text.AppendLine(c, $"  ceiling parts (us): AES-256-GCM seal+open {ceiling.Parts.AeadPair:F3}, HMAC {ceiling.Parts.Hmac:F3}, HKDF-64 {ceiling.Parts.Hkdf:F3}, X25519 keygen {ceiling.Parts.KeyGeneration:F2}, agreement {ceiling.Parts.Agreement:F2}");
         text.AppendLine(anchor is null ? $"  {note}" : $"  anchor: {anchor.Name}, run by node in this process's run (ratios are Parley / anchor)");
         Console.Write(text.ToString());
     }
@@ -65,7 +106,7 @@ internal static class ProtocolCommand
             $"{(ceiling is { } m ? m.ToString("N0", CultureInfo.InvariantCulture) : "-"),12} {(ceiling is { } n ? (value / n).ToString("P0", CultureInfo.InvariantCulture) : "-"),10}");
     }
 
-    private static string Json(double seconds, ProtocolFigures parley, AnchorFigures? anchor, PrimitiveCeiling ceiling, string? note)
+    private static string Json(double seconds, ProtocolFigures parley, AnchorFigures? anchor, CeilingFigures ceiling, string? note)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -100,11 +141,11 @@ internal static class ProtocolCommand
             w.WriteNumber("ceiling_ping_pong_msgs_per_s", Math.Round(ceiling.PingPongPerSecond));
             WriteNullable(w, "one_way_vs_ceiling", Ratio(parley.OneWayPerSecond, ceiling.OneWayPerSecond));
             WriteNullable(w, "ping_pong_vs_ceiling", Ratio(parley.PingPongPerSecond, ceiling.PingPongPerSecond));
-            w.WriteNumber("ceiling_aead_pair_us", Math.Round(ceiling.AeadPairMicroseconds, 3));
-            w.WriteNumber("ceiling_hmac_us", Math.Round(ceiling.HmacMicroseconds, 3));
-            w.WriteNumber("ceiling_hkdf_us", Math.Round(ceiling.HkdfMicroseconds, 3));
-            w.WriteNumber("ceiling_x25519_keygen_us", Math.Round(ceiling.KeyGenerationMicroseconds, 2));
-            w.WriteNumber("ceiling_x25519_agree_us", Math.Round(ceiling.AgreementMicroseconds, 2));
+            w.WriteNumber("ceiling_aead_pair_us", Math.Round(ceiling.Parts.AeadPair, 3));
+            w.WriteNumber("ceiling_hmac_us", Math.Round(ceiling.Parts.Hmac, 3));
+            w.WriteNumber("ceiling_hkdf_us", Math.Round(ceiling.Parts.Hkdf, 3));
+            w.WriteNumber("ceiling_x25519_keygen_us", Math.Round(ceiling.Parts.KeyGeneration, 2));
+            w.WriteNumber("ceiling_x25519_agree_us", Math.Round(ceiling.Parts.Agreement, 2));
             w.WriteStartObject("targets_met");
             WriteMet(w, "setups_2x_anchor", Ratio(parley.SetupsPerSecond, anchor?.SetupsPerSecond), SetupsTarget);
             WriteMet(w, "one_way_20x_anchor", Ratio(parley.OneWayPerSecond, anchor?.OneWayPerSecond), OneWayTarget);
@@ -147,3 +188,6 @@ internal static class ProtocolCommand
         }
     }
 }
+
+/// <summary>The ceiling's two rates (messages per second) and its parts.</summary>
+internal sealed record CeilingFigures(double OneWayPerSecond, double PingPongPerSecond, CeilingParts Parts);

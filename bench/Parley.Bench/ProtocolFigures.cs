@@ -3,28 +3,33 @@ namespace Parley.Bench;
 /// <summary>Parley's three figures, measured the anchor's way (one thread, timed loops).</summary>
 internal sealed record ProtocolFigures(double SetupsPerSecond, double OneWayPerSecond, double PingPongPerSecond)
 {
-    internal static ProtocolFigures Measure(double seconds)
+    /// <summary>Each iteration: a whole setup from nothing (the anchor's session_setups_per_s).</summary>
+    internal static Action<long> Setups()
     {
-        // At least a second: tiered compilation (with dynamic PGO) settles on its final code by then.
-        var warmup = Math.Clamp(seconds / 3, 1.0, 2.0);
+        var workload = new ProtocolWorkload();
+        return _ => workload.Setup();
+    }
 
-        // Setups: each iteration starts from nothing.
-        var setup = new ProtocolWorkload();
-        var setups = TimedLoop.WarmThenRun(warmup, seconds, _ => setup.Setup());
-
-        // Messages: one established pair, as the anchor's (set up, then one message each way).
+    /// <summary>Each iteration: one message from Alice to Bob on an established pair.</summary>
+    internal static Action<long> OneWay()
+    {
+        // As the anchor's pair: set up, then one message each way.
         var pair = new ProtocolWorkload();
         pair.Setup();
         pair.Send(fromAlice: false);
-        var oneWay = TimedLoop.WarmThenRun(warmup, seconds, _ => pair.Send(fromAlice: true));
+        return _ => pair.Send(fromAlice: true);
+    }
 
-        // Ping-pong: strictly alternating, so every message turns the DH ratchet.
+    /// <summary>Each iteration: one message, strictly alternating, so every message turns the DH ratchet.</summary>
+    internal static Action<long> PingPong()
+    {
+        var pair = new ProtocolWorkload();
+        pair.Setup();
         var fromAlice = false;
-        var pingPong = TimedLoop.WarmThenRun(warmup, seconds, _ =>
+        return _ =>
         {
             fromAlice = !fromAlice;
             pair.Send(fromAlice);
-        });
-        return new ProtocolFigures(setups, oneWay, pingPong);
+        };
     }
 }

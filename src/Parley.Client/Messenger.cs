@@ -181,8 +181,9 @@ public sealed class Messenger : IAsyncDisposable
     }
 
     /// <summary>
-    /// Receives what the server holds: reads the stream until it stays quiet for
-    /// <paramref name="quiet"/>, or, with <paramref name="follow"/>, until cancelled. Each message is
+    /// Receives what the server holds: reads the stream until the server says the stored backlog
+    /// has been pushed (or nothing arrives for <paramref name="quiet"/>), or, with
+    /// <paramref name="follow"/>, until cancelled. Each message is
     /// stored before it is acknowledged; <paramref name="onMessage"/> sees it after it is stored.
     /// </summary>
     public async Task ReceiveAsync(Action<ReceivedMessage> onMessage, TimeSpan quiet, bool follow, CancellationToken cancellationToken)
@@ -221,7 +222,22 @@ public sealed class Messenger : IAsyncDisposable
                     break;
                 }
 
+                if (stream.ResponseStream.Current.CaughtUp)
+                {
+                    if (!follow)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
                 var envelope = stream.ResponseStream.Current.Envelope;
+                if (envelope is null)
+                {
+                    continue;
+                }
+
                 var received = await HandleEnvelopeAsync(envelope, cancellationToken).ConfigureAwait(false);
                 await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { envelope.MessageId } }, cancellationToken).ConfigureAwait(false);
                 if (received is not null)

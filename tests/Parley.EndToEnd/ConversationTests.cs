@@ -14,20 +14,35 @@ public sealed class ConversationTests
     {
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
+        await WalkThroughAsync(work, server);
+    }
+
+    [Fact]
+    public async Task TwoUsersExchangeMessagesAcrossAServerRestartOnPostgres()
+    {
+        using var work = new Workspace();
+        await using var cluster = await Parley.Server.Tests.Infrastructure.PostgresCluster.FromEnvironmentAsync();
+        var database = await cluster.CreateDatabaseAsync();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"), "--storage", "postgres", "--postgres", database);
+        await WalkThroughAsync(work, server);
+    }
+
+    private static async Task WalkThroughAsync(Workspace work, ServerProcess server)
+    {
         var alice = work.User("alice");
         var bob = work.User("bob");
 
-        await Ok(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
-        await Ok(bob, "register", "bob", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        await ParleyExecutable.RunOkAsync(bob, "register", "bob", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
 
         // bob is offline (no bob process runs) while alice sends.
-        await Ok(alice, "send", "bob", "hello bob, from alice");
+        await ParleyExecutable.RunOkAsync(alice, "send", "bob", "hello bob, from alice");
 
         // The server goes down hard and comes back; the message was committed before it was acknowledged.
         await server.KillAsync();
         await server.StartAsync();
 
-        var inbox = await Ok(bob, "inbox", "--json");
+        var inbox = await ParleyExecutable.RunOkAsync(bob, "inbox", "--json");
         var messages = JsonLines(inbox.Stdout);
         var message = Assert.Single(messages);
         Assert.Equal("alice", message.GetProperty("from").GetString());
@@ -35,20 +50,20 @@ public sealed class ConversationTests
         Assert.Equal("ok", message.GetProperty("status").GetString());
 
         // Shown exactly once.
-        Assert.Empty(JsonLines((await Ok(bob, "inbox", "--json")).Stdout));
+        Assert.Empty(JsonLines((await ParleyExecutable.RunOkAsync(bob, "inbox", "--json")).Stdout));
 
         // Both see the same safety number and confirm it.
-        var seenByAlice = SafetyNumber((await Ok(alice, "verify", "bob")).Stdout);
-        var seenByBob = SafetyNumber((await Ok(bob, "verify", "alice", "--confirm")).Stdout);
+        var seenByAlice = SafetyNumber((await ParleyExecutable.RunOkAsync(alice, "verify", "bob")).Stdout);
+        var seenByBob = SafetyNumber((await ParleyExecutable.RunOkAsync(bob, "verify", "alice", "--confirm")).Stdout);
         Assert.Equal(seenByAlice, seenByBob);
         Assert.Equal(60, seenByAlice.Length);
 
         // bob replies; alice reads it as from a contact bob has verified on his side.
-        await Ok(bob, "send", "alice", "hi alice");
-        var reply = Assert.Single(JsonLines((await Ok(alice, "inbox", "--json")).Stdout));
+        await ParleyExecutable.RunOkAsync(bob, "send", "alice", "hi alice");
+        var reply = Assert.Single(JsonLines((await ParleyExecutable.RunOkAsync(alice, "inbox", "--json")).Stdout));
         Assert.Equal("hi alice", reply.GetProperty("text").GetString());
 
-        var history = JsonLines((await Ok(alice, "history", "bob", "--json")).Stdout);
+        var history = JsonLines((await ParleyExecutable.RunOkAsync(alice, "history", "bob", "--json")).Stdout);
         Assert.Equal(["hello bob, from alice", "hi alice"], history.Select(h => h.GetProperty("text").GetString()));
     }
 
@@ -58,7 +73,7 @@ public sealed class ConversationTests
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
         var alice = work.User("alice");
-        await Ok(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
         var database = Path.Combine(work.Combine("alice"), "profile.db");
         var before = await File.ReadAllBytesAsync(database);
 
@@ -67,7 +82,7 @@ public sealed class ConversationTests
         Assert.NotEqual(0, wrong.ExitCode);
         Assert.Equal("parley: error: wrong passphrase", wrong.Stderr.Trim());
         Assert.Equal(before, await File.ReadAllBytesAsync(database));
-        await Ok(alice, "whoami");
+        await ParleyExecutable.RunOkAsync(alice, "whoami");
     }
 
     [Fact]
@@ -76,10 +91,10 @@ public sealed class ConversationTests
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
         var alice = work.User("alice");
-        await Ok(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
 
         var certificate = work.Combine("alice.pem");
-        await File.WriteAllTextAsync(certificate, (await Ok(alice, "whoami", "--cert")).Stdout);
+        await File.WriteAllTextAsync(certificate, (await ParleyExecutable.RunOkAsync(alice, "whoami", "--cert")).Stdout);
         var ca = work.Combine("ca.pem");
         using (var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator })
         using (var http = new HttpClient(handler))
@@ -129,7 +144,7 @@ public sealed class ConversationTests
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
         var alice = work.User("alice");
-        await Ok(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
 
         var unknown = await ParleyExecutable.RunAsync(alice, null, "send", "nobody", "hi");
         Assert.NotEqual(0, unknown.ExitCode);
@@ -143,12 +158,6 @@ public sealed class ConversationTests
         Assert.Contains("cannot reach the server", dead.Stderr, StringComparison.Ordinal);
     }
 
-    private static async Task<ParleyExecutable.Result> Ok(Dictionary<string, string> user, params string[] args)
-    {
-        var result = await ParleyExecutable.RunAsync(user, null, args);
-        Assert.True(result.ExitCode == 0, $"parley {string.Join(' ', args)} failed: {result}");
-        return result;
-    }
 
     private static List<JsonElement> JsonLines(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

@@ -36,6 +36,14 @@ internal static class ParleyExecutable
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Runs a command that must succeed; a failure reports the whole output.</summary>
+    internal static async Task<Result> RunOkAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var result = await RunAsync(environment, null, args);
+        Assert.True(result.ExitCode == 0, $"parley {string.Join(' ', args)} failed: {result}");
+        return result;
+    }
+
     internal static Process Start(IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> args, bool redirectInput)
     {
         var info = new ProcessStartInfo(FilePath)

@@ -29,7 +29,7 @@ internal static class InboxCommand
                 return 0;
             }
 
-            await messenger.ReceiveAsync(_ => { }, TimeSpan.FromMilliseconds(750), follow: false, ct).ConfigureAwait(false);
+            await messenger.ReceiveAsync(_ => { }, TimeSpan.FromSeconds(10), follow: false, ct).ConfigureAwait(false);
             var unshown = messenger.Profile.TakeUnshown();
             foreach (var entry in unshown)
             {

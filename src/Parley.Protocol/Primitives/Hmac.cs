@@ -33,7 +33,8 @@ internal static class Hmac
 
     /// <summary>
     /// Two MACs under one key (the chain step's HMAC(ck, 0x01) and HMAC(ck, 0x02)): the key is
-    /// absorbed once. <paramref name="secondOutput"/> may overlap <paramref name="key"/>.
+    /// absorbed once. <paramref name="secondOutput"/> may overlap <paramref name="key"/>;
+    /// <paramref name="firstOutput"/> must not.
     /// </summary>
     internal static void Sha256Twice(ReadOnlySpan<byte> key, ReadOnlySpan<byte> firstData, Span<byte> firstOutput, ReadOnlySpan<byte> secondData, Span<byte> secondOutput)
     {

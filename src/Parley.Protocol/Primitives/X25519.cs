@@ -40,9 +40,9 @@ internal static class X25519
 
     /// <summary>
     /// As <see cref="TryAgree(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> for a caller
-    /// that also holds <paramref name="publicKey"/>, the public key of <paramref name="privateKey"/>.
-    /// libsodium does not need it; an EVP-based backend (OpenSSL) would otherwise recompute it, and
-    /// the vector tests already call this form. The result depends on the private key only.
+    /// that also holds <paramref name="publicKey"/>, the public key of <paramref name="privateKey"/>
+    /// (an EVP_PKEY backend would need it to avoid recomputing it; libsodium does not, so it is only
+    /// length-checked). The result depends on the private key only.
     /// </summary>
     internal static bool TryAgree(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret) =>
         (publicKey.IsEmpty || publicKey.Length == KeySize) && TryAgree(privateKey, peerPublicKey, sharedSecret);

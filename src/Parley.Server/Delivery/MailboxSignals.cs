@@ -30,6 +30,22 @@ internal sealed class MailboxSignals
         }
     }
 
+    /// <summary>
+    /// Ends every Receive stream of <paramref name="user"/> in this process: their certificate was
+    /// revoked or the name now belongs to another identity, so what they opened the stream with
+    /// no longer holds.
+    /// </summary>
+    internal void Disconnect(string user)
+    {
+        if (listeners.TryGetValue(user, out var set))
+        {
+            foreach (var listener in set.Keys)
+            {
+                listener.Disconnect();
+            }
+        }
+    }
+
     internal int ConnectedListeners => listeners.Values.Sum(s => s.Count);
 
     private void Remove(Listener listener)
@@ -45,6 +61,7 @@ internal sealed class MailboxSignals
     {
         private readonly MailboxSignals owner;
         private readonly SemaphoreSlim pending = new(0, 1);
+        private readonly CancellationTokenSource disconnected = new();
 
         internal Listener(MailboxSignals owner, string user)
         {
@@ -53,6 +70,9 @@ internal sealed class MailboxSignals
         }
 
         internal string User { get; }
+
+        /// <summary>Cancelled by <see cref="MailboxSignals.Disconnect"/>: the stream must end.</summary>
+        internal CancellationToken Disconnected => disconnected.Token;
 
         internal void Signal()
         {
@@ -66,6 +86,18 @@ internal sealed class MailboxSignals
             }
         }
 
+        internal void Disconnect()
+        {
+            try
+            {
+                disconnected.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The stream already ended.
+            }
+        }
+
         /// <summary>Waits for a signal or the timeout (a safety net that re-reads the store).</summary>
         internal Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => pending.WaitAsync(timeout, cancellationToken);
 
@@ -73,6 +105,7 @@ internal sealed class MailboxSignals
         {
             owner.Remove(this);
             pending.Dispose();
+            disconnected.Dispose();
         }
     }
 }

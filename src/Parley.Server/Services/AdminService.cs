@@ -3,6 +3,7 @@ using System.Text;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Parley.Api;
+using Parley.Server.Delivery;
 using Parley.Server.Security;
 using Parley.Server.Storage;
 
@@ -13,6 +14,7 @@ internal sealed partial class AdminService(
     IServerStore store,
     AdminToken adminToken,
     SessionTokens tokens,
+    MailboxSignals signals,
     CertificateRegistry certificates,
     TimeProvider time,
     ILogger<AdminService> logger) : Admin.AdminBase
@@ -31,6 +33,7 @@ internal sealed partial class AdminService(
         }
 
         tokens.RevokeAll(user.Name);
+        signals.Disconnect(user.Name);
         await certificates.RebuildAsync(context.CancellationToken).ConfigureAwait(false);
         LogRevoked(logger, user.Name, user.CertificateSerial);
         return new RevokeUserResponse { Serial = user.CertificateSerial };

@@ -97,9 +97,13 @@ internal sealed partial class MailboxService(
     public override async Task Receive(IAsyncStreamReader<ReceiveRequest> requestStream, IServerStreamWriter<ReceiveResponse> responseStream, ServerCallContext context)
     {
         var user = caller.Require(context);
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
-        var cancellationToken = stopping.Token;
         using var listener = signals.Listen(user);
+
+        // Checked again once listening: a revocation that removed the token before this point is
+        // seen here, and one after it disconnects the listener.
+        caller.Require(context);
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping, listener.Disconnected);
+        var cancellationToken = stopping.Token;
         var inFlight = new HashSet<string>(StringComparer.Ordinal);
         var inFlightLock = new Lock();
         ServerMetrics.ReceiveStreams.Inc();
@@ -108,6 +112,7 @@ internal sealed partial class MailboxService(
         try
         {
             long after = 0;
+            var caughtUp = false;
             while (!cancellationToken.IsCancellationRequested && !acks.IsCompleted)
             {
                 int room;
@@ -133,6 +138,12 @@ internal sealed partial class MailboxService(
                     if (batch.Count == room)
                     {
                         continue;
+                    }
+
+                    if (!caughtUp)
+                    {
+                        caughtUp = true;
+                        await WriteAsync(responseStream, new ReceiveResponse { CaughtUp = true }, options.ReceiveWriteTimeout, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
@@ -161,6 +172,11 @@ internal sealed partial class MailboxService(
             }
 
             LogStreamClosed(logger, user);
+        }
+
+        if (listener.Disconnected.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw RpcErrors.PermissionDenied($"the certificate of \"{user}\" was revoked; this session is over");
         }
     }
 
@@ -214,6 +230,11 @@ internal sealed partial class MailboxService(
                 ServerTimestampUnixMs = envelope.ServerTimestampMs,
             },
         };
+        await WriteAsync(stream, response, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, ReceiveResponse response, TimeSpan timeout, CancellationToken cancellationToken)
+    {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try

@@ -161,8 +161,8 @@ public sealed class ProfileLifecycleTests : IDisposable
 
         using (var raw = profiles.Raw("alice"))
         {
-            Assert.Equal(64L * 1024, TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'kdf_memory_kib'"));
-            Assert.Equal(3L, TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'kdf_iterations'"));
+            Assert.Equal(19L * 1024, TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'kdf_memory_kib'"));
+            Assert.Equal(2L, TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'kdf_iterations'"));
             Assert.Equal(1L, TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'kdf_parallelism'"));
         }
 

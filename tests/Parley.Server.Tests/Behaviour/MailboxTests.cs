@@ -4,15 +4,38 @@ using Parley.Api;
 
 namespace Parley.Server.Tests.Behaviour;
 
-public sealed class MailboxTests : IAsyncLifetime
+/// <summary>Store-and-forward through the real server on SQLite.</summary>
+public sealed class MailboxTests : MailboxBehaviour
+{
+    private protected override Task<TestServer> StartServerAsync() => TestServer.StartAsync();
+}
+
+/// <summary>The same behaviour with PostgreSQL storage.</summary>
+[Collection(Infrastructure.SharedStorage.Name)]
+public sealed class PostgresMailboxTests(Infrastructure.StorageFixture storage) : MailboxBehaviour
+{
+    private protected override async Task<TestServer> StartServerAsync()
+    {
+        var cluster = await storage.PostgresAsync();
+        return await TestServer.StartAsync(postgres: await cluster.CreateDatabaseAsync());
+    }
+}
+
+/// <summary>
+/// Store-and-forward as a client sees it: durable before the ack, delivered until acknowledged,
+/// stored once per id, and refused with a clear status when the input is bad.
+/// </summary>
+public abstract class MailboxBehaviour : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     private TestServer server = null!;
 
-    public async Task InitializeAsync() => server = await TestServer.StartAsync();
+    public async Task InitializeAsync() => server = await StartServerAsync();
 
     public async Task DisposeAsync() => await server.DisposeAsync();
+
+    private protected abstract Task<TestServer> StartServerAsync();
 
     [Fact]
     public async Task MessageToAnOfflineUserIsDeliveredWhenTheyConnect()
@@ -102,6 +125,26 @@ public sealed class MailboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StreamSaysWhenTheStoredBacklogHasBeenPushed()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        await alice.SendAsync("bob", [1]);
+        await alice.SendAsync("bob", [2]);
+
+        using var stream = bob.Connection.Mailbox.Receive();
+        using var timeout = new CancellationTokenSource(Patience);
+        var bodies = new List<byte>();
+        while (await stream.ResponseStream.MoveNext(timeout.Token) && !stream.ResponseStream.Current.CaughtUp)
+        {
+            bodies.Add(stream.ResponseStream.Current.Envelope.Body[0]);
+        }
+
+        Assert.Equal(new byte[] { 1, 2 }, bodies);
+        Assert.Null(stream.ResponseStream.Current.Envelope);
+    }
+
+    [Fact]
     public async Task SendToUnknownUserIsNotFound()
     {
         await using var alice = await server.RegisterAsync("alice");
@@ -149,8 +192,16 @@ public sealed class MailboxTests : IAsyncLifetime
     private static async Task<Envelope> NextAsync(AsyncDuplexStreamingCall<ReceiveRequest, ReceiveResponse> stream)
     {
         using var timeout = new CancellationTokenSource(Patience);
-        Assert.True(await stream.ResponseStream.MoveNext(timeout.Token), "the stream ended without an envelope");
-        return stream.ResponseStream.Current.Envelope;
+        while (true)
+        {
+            Assert.True(await stream.ResponseStream.MoveNext(timeout.Token), "the stream ended without an envelope");
+            if (stream.ResponseStream.Current.Envelope is { } envelope)
+            {
+                return envelope;
+            }
+
+            Assert.True(stream.ResponseStream.Current.CaughtUp);
+        }
     }
 
     private async Task WaitForQueueAsync(TestUser anyone, string user, uint expected)

@@ -33,6 +33,24 @@ public sealed class MailboxStoreContractTests(StorageFixture storage)
 
     [Theory]
     [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task Contains_IsTrueOnlyForTheSendersStoredUnacknowledgedEnvelope(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        await AddUsersAsync(store, "alice", "bob", "carol");
+        var sent = Envelope("alice", "bob");
+        Assert.False(await store.Mailbox.ContainsAsync("alice", sent.MessageId, None));
+        Assert.True(await store.Mailbox.EnqueueAsync(sent, None));
+
+        Assert.True(await store.Mailbox.ContainsAsync("alice", sent.MessageId, None));
+        Assert.False(await store.Mailbox.ContainsAsync("carol", sent.MessageId, None)); // ids are per sender
+        Assert.False(await store.Mailbox.ContainsAsync("alice", Bytes(), None));
+
+        Assert.Equal(1, await store.Mailbox.AcknowledgeAsync("bob", [sent.MessageId], None));
+        Assert.False(await store.Mailbox.ContainsAsync("alice", sent.MessageId, None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
     public async Task Peek_IsOldestFirstAndOnlyTheRecipients(Engine engine)
     {
         await using var store = await storage.OpenFreshAsync(engine);

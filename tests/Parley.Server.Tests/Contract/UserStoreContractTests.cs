@@ -97,6 +97,165 @@ public sealed class UserStoreContractTests(StorageFixture storage)
 
     [Theory]
     [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task Revoke_RecordsTheCertificateOnceInTheRevokedCertificates(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        var alice = User("alice");
+        var bob = User("bob");
+        Assert.True(await store.Users.TryCreateUserAsync(alice, None));
+        Assert.True(await store.Users.TryCreateUserAsync(bob, None));
+        Assert.Empty(await store.Users.ListRevokedCertificatesAsync(None));
+        var at = Now();
+
+        Assert.True(await store.Users.RevokeUserAsync("alice", at, None));
+        Assert.False(await store.Users.RevokeUserAsync("alice", at.AddHours(1), None));
+        Assert.False(await store.Users.RevokeUserAsync("mallory", at, None));
+
+        Assert.Equal([(alice.CertificateSerial, at)], await store.Users.ListRevokedCertificatesAsync(None));
+        Assert.True(await store.Users.IsIdentityRevokedAsync(alice.SigningKey, None));
+        Assert.False(await store.Users.IsIdentityRevokedAsync(bob.SigningKey, None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task ReplaceRevoked_TakesOverTheNameAndTheOldCertificateStaysRevoked(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        var old = User("alice", Now().AddDays(-30));
+        Assert.True(await store.Users.TryCreateUserAsync(old, None));
+        var revokedAt = Now().AddDays(-1);
+        Assert.True(await store.Users.RevokeUserAsync("alice", revokedAt, None));
+        var replacement = User("alice");
+
+        Assert.True(await store.Users.TryReplaceRevokedUserAsync(replacement, None));
+
+        var stored = await store.Users.GetUserAsync("alice", None);
+        Assert.NotNull(stored);
+        Assert.Equal(replacement.SigningKey, stored.SigningKey);
+        Assert.Equal(replacement.DhKey, stored.DhKey);
+        Assert.Equal(replacement.DhKeySignature, stored.DhKeySignature);
+        Assert.Equal(replacement.CertificatePem, stored.CertificatePem);
+        Assert.Equal(replacement.CertificateSerial, stored.CertificateSerial);
+        Assert.Equal(replacement.RegisteredAt, stored.RegisteredAt);
+        Assert.Null(stored.RevokedAt);
+        Assert.Single(await store.Users.ListUsersAsync(None));
+        Assert.Equal([(old.CertificateSerial, revokedAt)], await store.Users.ListRevokedCertificatesAsync(None));
+        Assert.True(await store.Users.IsIdentityRevokedAsync(old.SigningKey, None));
+        Assert.False(await store.Users.IsIdentityRevokedAsync(replacement.SigningKey, None));
+
+        // Now active again: a second replacement is refused until the new certificate is revoked too.
+        Assert.False(await store.Users.TryReplaceRevokedUserAsync(User("alice"), None));
+        Assert.Equal(replacement.SigningKey, (await store.Users.GetUserAsync("alice", None))!.SigningKey);
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task ReplaceRevoked_UnknownOrActiveName_ReturnsFalseAndChangesNothing(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        var bob = User("bob");
+        Assert.True(await store.Users.TryCreateUserAsync(bob, None));
+
+        Assert.False(await store.Users.TryReplaceRevokedUserAsync(User("mallory"), None));
+        Assert.False(await store.Users.TryReplaceRevokedUserAsync(User("bob"), None));
+
+        Assert.Null(await store.Users.GetUserAsync("mallory", None));
+        var stored = (await store.Users.GetUserAsync("bob", None))!;
+        Assert.Equal(bob.SigningKey, stored.SigningKey);
+        Assert.Equal(bob.CertificateSerial, stored.CertificateSerial);
+        Assert.Null(stored.RevokedAt);
+        Assert.Empty(await store.Users.ListRevokedCertificatesAsync(None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task ReplaceRevoked_WithARevokedReplacement_Throws(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        await AddUsersAsync(store, "alice");
+        Assert.True(await store.Users.RevokeUserAsync("alice", Now(), None));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => store.Users.TryReplaceRevokedUserAsync(User("alice") with { RevokedAt = Now() }, None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task ReplaceRevoked_DeletesTheOldIdentitysPreKeysAndKeepsItsQueuedEnvelopes(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        await AddUsersAsync(store, "alice", "bob");
+        foreach (var owner in new[] { "alice", "bob" })
+        {
+            await store.PreKeys.SetSignedPreKeyAsync(owner, 1, Wire($"{owner}-spk"), None);
+            await store.PreKeys.SetLastResortKemPreKeyAsync(owner, 2, Wire($"{owner}-last-resort"), None);
+            await store.PreKeys.AddOneTimePreKeysAsync(owner, [(3, Wire($"{owner}-otk3")), (4, Wire($"{owner}-otk4"))], None);
+            await store.PreKeys.AddOneTimeKemPreKeysAsync(owner, [(5, Wire($"{owner}-kem5"))], None);
+        }
+
+        var queued = Envelope("bob", "alice", body: "to the old identity");
+        Assert.True(await store.Mailbox.EnqueueAsync(queued, None));
+        Assert.True(await store.Users.RevokeUserAsync("alice", Now(), None));
+
+        Assert.True(await store.Users.TryReplaceRevokedUserAsync(User("alice"), None));
+
+        Assert.Equal((0, 0), await store.PreKeys.CountPreKeysAsync("alice", None));
+        Assert.Null(await store.PreKeys.TakeBundleAsync("alice", None));
+        Assert.Equal((2, 1), await store.PreKeys.CountPreKeysAsync("bob", None));
+        Assert.Equal("bob-spk", Label((await store.PreKeys.TakeBundleAsync("bob", None))!.SignedPreKey));
+        var kept = Assert.Single(await store.Mailbox.PeekAsync("alice", 0, 10, None));
+        Assert.Equal(queued.MessageId, kept.MessageId);
+
+        // The new identity publishes its own prekeys, with ids the old one used.
+        await store.PreKeys.SetSignedPreKeyAsync("alice", 1, Wire("new-spk"), None);
+        await store.PreKeys.SetLastResortKemPreKeyAsync("alice", 2, Wire("new-last-resort"), None);
+        await store.PreKeys.AddOneTimePreKeysAsync("alice", [(3, Wire("new-otk3"))], None);
+        var bundle = (await store.PreKeys.TakeBundleAsync("alice", None))!;
+        Assert.Equal(["new-spk", "new-last-resort", "new-otk3"], [Label(bundle.SignedPreKey), Label(bundle.KemPreKey), Label(bundle.OneTimePreKey)]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task ReplaceRevoked_Concurrently_ExactlyOneWins(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        var old = User("alice");
+        Assert.True(await store.Users.TryCreateUserAsync(old, None));
+        Assert.True(await store.Users.RevokeUserAsync("alice", Now(), None));
+        var candidates = Enumerable.Range(0, 20).Select(_ => User("alice")).ToList();
+
+        var results = await Task.WhenAll(candidates.Select(c => Task.Run(() => store.Users.TryReplaceRevokedUserAsync(c, None))));
+
+        Assert.Single(results, replaced => replaced);
+        var winner = candidates[Array.IndexOf(results, true)];
+        Assert.Equal(winner.SigningKey, (await store.Users.GetUserAsync("alice", None))!.SigningKey);
+        Assert.Equal([old.CertificateSerial], (await store.Users.ListRevokedCertificatesAsync(None)).Select(r => r.Serial));
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task ReplaceRevoked_RevokedAgain_EveryCertificateStaysRevokedInOrder(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        var first = User("alice");
+        var second = User("alice");
+        var third = User("alice");
+        var firstRevoked = Now().AddHours(-2);
+        var secondRevoked = Now().AddHours(-1);
+        Assert.True(await store.Users.TryCreateUserAsync(first, None));
+        Assert.True(await store.Users.RevokeUserAsync("alice", firstRevoked, None));
+        Assert.True(await store.Users.TryReplaceRevokedUserAsync(second, None));
+        Assert.True(await store.Users.RevokeUserAsync("alice", secondRevoked, None));
+
+        Assert.True(await store.Users.TryReplaceRevokedUserAsync(third, None));
+
+        Assert.Equal(
+            [(first.CertificateSerial, firstRevoked), (second.CertificateSerial, secondRevoked)],
+            await store.Users.ListRevokedCertificatesAsync(None));
+        Assert.Equal(third.CertificateSerial, (await store.Users.GetUserAsync("alice", None))!.CertificateSerial);
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
     public async Task Invite_IsConsumedOnce(Engine engine)
     {
         await using var store = await storage.OpenFreshAsync(engine);

@@ -21,7 +21,7 @@ public sealed class PostgresEngineTests(StorageFixture storage)
         {
             await AddUsersAsync(stores[0], "alice");
             Assert.NotNull(await stores[3].Users.GetUserAsync("alice", None));
-            Assert.Equal(1L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
+            Assert.Equal(2L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
         }
         finally
         {
@@ -45,10 +45,44 @@ public sealed class PostgresEngineTests(StorageFixture storage)
         {
         }
 
-        Assert.Equal(1L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
+        Assert.Equal(2L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
         Assert.Equal(
-            "Parley.Server.Storage.Postgres.Migrations.0001_initial.sql",
-            await ScalarAsync(database.Location, "SELECT scriptname FROM schema_versions"));
+            "Parley.Server.Storage.Postgres.Migrations.0001_initial.sql,Parley.Server.Storage.Postgres.Migrations.0002_revoked_certificates.sql",
+            await ScalarAsync(database.Location, "SELECT string_agg(scriptname, ',' ORDER BY scriptname) FROM schema_versions"));
+    }
+
+    [Fact]
+    public async Task Migrate0002_BackfillsTheCertificatesRevokedUnderSchemaV1()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Postgres);
+        var alice = User("alice");
+        var revokedAt = Now();
+        await using (var store = await database.OpenAsync())
+        {
+            Assert.True(await store.Users.TryCreateUserAsync(alice, None));
+            await AddUsersAsync(store, "bob");
+        }
+
+        // Back to schema v1, with alice revoked the v1 way (only users.revoked_at).
+        await using (var connection = new NpgsqlConnection(database.Location))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                """
+                DROP TABLE revoked_certificates;
+                DELETE FROM schema_versions WHERE scriptname LIKE '%0002_revoked_certificates.sql';
+                UPDATE users SET revoked_at = @revoked_at WHERE name = 'alice';
+                """,
+                connection);
+            command.Parameters.AddWithValue("revoked_at", revokedAt);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var store = await database.OpenAsync())
+        {
+            Assert.Equal([(alice.CertificateSerial, revokedAt)], await store.Users.ListRevokedCertificatesAsync(None));
+            Assert.True(await store.Users.IsIdentityRevokedAsync(alice.SigningKey, None));
+        }
     }
 
     [Fact]

@@ -45,10 +45,45 @@ public sealed class SqliteEngineTests(StorageFixture storage)
         {
         }
 
-        Assert.Equal(1L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
+        Assert.Equal(2L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
         Assert.Equal(
-            "Parley.Server.Storage.Sqlite.Migrations.0001_initial.sql",
-            await ScalarAsync(database.Location, "SELECT ScriptName FROM schema_versions"));
+            "Parley.Server.Storage.Sqlite.Migrations.0001_initial.sql,Parley.Server.Storage.Sqlite.Migrations.0002_revoked_certificates.sql",
+            await ScalarAsync(database.Location, "SELECT group_concat(ScriptName, ',') FROM (SELECT ScriptName FROM schema_versions ORDER BY ScriptName)"));
+    }
+
+    [Fact]
+    public async Task Migrate0002_BackfillsTheCertificatesRevokedUnderSchemaV1()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Sqlite);
+        var alice = TestData.User("alice");
+        var revokedAt = TestData.Now();
+        await using (var store = await database.OpenAsync())
+        {
+            Assert.True(await store.Users.TryCreateUserAsync(alice, CancellationToken.None));
+            await TestData.AddUsersAsync(store, "bob");
+        }
+
+        // Back to schema v1, with alice revoked the v1 way (only users.revoked_at).
+        await ExecuteAsync(database.Location, $"""
+            DROP TABLE revoked_certificates;
+            DELETE FROM schema_versions WHERE ScriptName LIKE '%0002_revoked_certificates.sql';
+            UPDATE users SET revoked_at = {revokedAt.ToUnixTimeMilliseconds()} WHERE name = 'alice';
+            """);
+
+        await using (var store = await database.OpenAsync())
+        {
+            Assert.Equal([(alice.CertificateSerial, revokedAt)], await store.Users.ListRevokedCertificatesAsync(CancellationToken.None));
+            Assert.True(await store.Users.IsIdentityRevokedAsync(alice.SigningKey, CancellationToken.None));
+        }
+    }
+
+    private static async Task ExecuteAsync(string path, string sql)
+    {
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task<object?> ScalarAsync(string path, string sql)
