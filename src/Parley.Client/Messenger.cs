@@ -150,6 +150,16 @@ public sealed class Messenger : IAsyncDisposable
         await ConnectAsync(cancellationToken).ConfigureAwait(false);
         await EnsureSessionAsync(name, cancellationToken).ConfigureAwait(false);
         using var session = RatchetSession.Deserialize(profile.LoadSession(name)!);
+
+        // The session may predate a re-registration of the name: the certificate the CA holds now
+        // (checked against the CRL) must still be the identity this session was made with.
+        var certified = await CertifiedIdentityAsync(name, cancellationToken).ConfigureAwait(false);
+        if (!certified.Equals(session.RemoteIdentity))
+        {
+            profile.RecordKeyChange(name, certified);
+            throw KeyChanged(name);
+        }
+
         if (profile.GetTrust(name, session.RemoteIdentity) == IdentityTrust.Changed)
         {
             throw KeyChanged(name);

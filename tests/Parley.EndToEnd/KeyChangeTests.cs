@@ -1,0 +1,35 @@
+namespace Parley.EndToEnd;
+
+/// <summary>A peer's identity key changes (lost device, re-registered): sending is refused until accepted.</summary>
+public sealed class KeyChangeTests
+{
+    [Fact]
+    public async Task ChangedKeyBlocksSendingUntilAccepted()
+    {
+        using var work = new Workspace();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"));
+        var alice = work.User("alice");
+        var bob = work.User("bob");
+        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        await ParleyExecutable.RunOkAsync(bob, "register", "bob", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        await ParleyExecutable.RunOkAsync(alice, "send", "bob", "before the change");
+
+        // bob loses his device: the operator revokes his certificate and he registers again.
+        await ParleyExecutable.RunOkAsync(alice, "admin", "revoke", "bob", "--data", server.DataDirectory, "--server", server.Url);
+        var newBob = work.User("bob-new-device");
+        await ParleyExecutable.RunOkAsync(newBob, "register", "bob", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+
+        var refused = await ParleyExecutable.RunAsync(alice, null, "send", "bob", "are you still you?");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("identity key of bob has changed", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("KEY CHANGED", (await ParleyExecutable.RunOkAsync(alice, "contacts", "list")).Stdout, StringComparison.Ordinal);
+
+        await ParleyExecutable.RunOkAsync(alice, "contacts", "accept-key", "bob");
+        await ParleyExecutable.RunOkAsync(alice, "send", "bob", "after accepting");
+
+        var inbox = (await ParleyExecutable.RunOkAsync(newBob, "inbox")).Stdout;
+        Assert.Contains("alice: after accepting", inbox, StringComparison.Ordinal);
+        Assert.DoesNotContain("before the change", inbox, StringComparison.Ordinal);
+        Assert.DoesNotContain("are you still you", inbox, StringComparison.Ordinal);
+    }
+}
