@@ -147,17 +147,33 @@ public sealed class Messenger : IAsyncDisposable
             throw new ClientException(ClientErrorKind.UnknownPeer, "you cannot send a message to yourself");
         }
 
-        await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        await EnsureSessionAsync(name, cancellationToken).ConfigureAwait(false);
-        using var session = RatchetSession.Deserialize(profile.LoadSession(name)!);
-
-        // The session may predate a re-registration of the name: the certificate the CA holds now
-        // (checked against the CRL) must still be the identity this session was made with.
-        var certified = await CertifiedIdentityAsync(name, cancellationToken).ConfigureAwait(false);
-        if (!certified.Equals(session.RemoteIdentity))
+        ClientException? unreachable = null;
+        try
         {
-            profile.RecordKeyChange(name, certified);
-            throw KeyChanged(name);
+            await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ClientException e) when (e.Kind == ClientErrorKind.ServerUnreachable && profile.LoadSession(name) is not null)
+        {
+            // With a session the message can be encrypted now and wait in the outbox.
+            unreachable = e;
+        }
+
+        if (unreachable is null)
+        {
+            await EnsureSessionAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var session = RatchetSession.Deserialize(profile.LoadSession(name)!);
+        if (unreachable is null)
+        {
+            // The session may predate a re-registration of the name: the certificate the CA holds
+            // now (checked against the CRL) must still be the identity this session was made with.
+            var certified = await CertifiedIdentityAsync(name, cancellationToken).ConfigureAwait(false);
+            if (!certified.Equals(session.RemoteIdentity))
+            {
+                profile.RecordKeyChange(name, certified);
+                throw KeyChanged(name);
+            }
         }
 
         if (profile.GetTrust(name, session.RemoteIdentity) == IdentityTrust.Changed)
@@ -168,6 +184,11 @@ public sealed class Messenger : IAsyncDisposable
         var ciphertext = session.Encrypt(Encoding.UTF8.GetBytes(text));
         var id = RandomNumberGenerator.GetBytes(OutgoingMessage.MessageIdSize);
         profile.EnqueueOutgoing(new OutgoingMessage(id, name, ciphertext, text, DateTimeOffset.UtcNow), name, session.Serialize());
+        if (unreachable is not null)
+        {
+            throw new ClientException(ClientErrorKind.ServerUnreachable, $"{unreachable.Message}; the message is kept and will be sent by the next command that reaches the server", unreachable);
+        }
+
         await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
         return Convert.ToHexStringLower(id);
     }
