@@ -73,7 +73,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await KillAsync();
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
