@@ -29,11 +29,9 @@ public sealed class ConversationTests
 
     private static async Task WalkThroughAsync(Workspace work, ServerProcess server)
     {
-        var alice = work.User("alice");
-        var bob = work.User("bob");
 
-        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
-        await ParleyExecutable.RunOkAsync(bob, "register", "bob", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        var alice = await work.RegisterAsync(server, "alice");
+        var bob = await work.RegisterAsync(server, "bob");
 
         // bob is offline (no bob process runs) while alice sends.
         await ParleyExecutable.RunOkAsync(alice, "send", "bob", "hello bob, from alice");
@@ -72,8 +70,7 @@ public sealed class ConversationTests
     {
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
-        var alice = work.User("alice");
-        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        var alice = await work.RegisterAsync(server, "alice");
         var database = Path.Combine(work.Combine("alice"), "profile.db");
         var before = await File.ReadAllBytesAsync(database);
 
@@ -90,8 +87,7 @@ public sealed class ConversationTests
     {
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
-        var alice = work.User("alice");
-        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        var alice = await work.RegisterAsync(server, "alice");
 
         var certificate = work.Combine("alice.pem");
         await File.WriteAllTextAsync(certificate, (await ParleyExecutable.RunOkAsync(alice, "whoami", "--cert")).Stdout);
@@ -143,8 +139,7 @@ public sealed class ConversationTests
     {
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
-        var alice = work.User("alice");
-        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        var alice = await work.RegisterAsync(server, "alice");
 
         var unknown = await ParleyExecutable.RunAsync(alice, null, "send", "nobody", "hi");
         Assert.NotEqual(0, unknown.ExitCode);

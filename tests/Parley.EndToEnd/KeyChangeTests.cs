@@ -8,16 +8,13 @@ public sealed class KeyChangeTests
     {
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
-        var alice = work.User("alice");
-        var bob = work.User("bob");
-        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
-        await ParleyExecutable.RunOkAsync(bob, "register", "bob", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        var alice = await work.RegisterAsync(server, "alice");
+        var bob = await work.RegisterAsync(server, "bob");
         await ParleyExecutable.RunOkAsync(alice, "send", "bob", "before the change");
 
         // bob loses his device: the operator revokes his certificate and he registers again.
         await ParleyExecutable.RunOkAsync(alice, "admin", "revoke", "bob", "--data", server.DataDirectory, "--server", server.Url);
-        var newBob = work.User("bob-new-device");
-        await ParleyExecutable.RunOkAsync(newBob, "register", "bob", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        var newBob = await work.RegisterAsync(server, "bob", "bob-new-device");
 
         var refused = await ParleyExecutable.RunAsync(alice, null, "send", "bob", "are you still you?");
         Assert.NotEqual(0, refused.ExitCode);

@@ -8,10 +8,8 @@ public sealed class OutboxTests
     {
         using var work = new Workspace();
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
-        var alice = work.User("alice");
-        var bob = work.User("bob");
-        await ParleyExecutable.RunOkAsync(alice, "register", "alice", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
-        await ParleyExecutable.RunOkAsync(bob, "register", "bob", "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        var alice = await work.RegisterAsync(server, "alice");
+        var bob = await work.RegisterAsync(server, "bob");
         await ParleyExecutable.RunOkAsync(alice, "send", "bob", "first, while up");
 
         await server.KillAsync();

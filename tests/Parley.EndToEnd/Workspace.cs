@@ -21,6 +21,14 @@ internal sealed class Workspace : IDisposable
         ["XDG_DATA_HOME"] = Combine("xdg"),
     };
 
+    /// <summary>Registers <paramref name="name"/> on <paramref name="server"/> (pinning its CA) and returns that user's environment.</summary>
+    internal async Task<Dictionary<string, string>> RegisterAsync(ServerProcess server, string name, string? profile = null)
+    {
+        var user = User(profile ?? name);
+        await ParleyExecutable.RunOkAsync(user, "register", name, "--server", server.Url, "--ca-fingerprint", server.CaFingerprint);
+        return user;
+    }
+
     public void Dispose()
     {
         try
