@@ -26,7 +26,7 @@ internal static unsafe class PrimitiveAlternatives
     {
         Console.WriteLine($"# .NET {Environment.Version}, {Environment.ProcessorCount} cores; {Rounds} interleaved rounds; " +
             "cpu = this thread's CPU time per call (median round), wall = best round");
-        Console.WriteLine($"# in use: HMAC {Hmac.Implementation}; HKDF {Hkdf.Implementation}; X25519 {X25519.Implementation}; AEAD {Aead.Implementation}");
+        Console.WriteLine($"# in use: HMAC {Hmac.Implementation}; HKDF {Hkdf.Implementation}; X25519 {X25519.Implementation}; AEAD {Aead.Implementation}; Ed25519 {Ed25519.Implementation}; ML-KEM-768 {MlKem768.Implementation}");
         foreach (var group in new[] { Hmacs(), ChainSteps(), Hkdfs(), Agreements(), KeyGenerations(), Aeads(), Signatures(), Kems() })
         {
             var selected = group.Candidates.Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase) || group.Title.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -325,19 +325,30 @@ internal static unsafe class PrimitiveAlternatives
     {
         var signer = Ed25519.Generate(); // lives as long as the process
         var publicKey = Ed25519.PublicKeyOf(signer);
+        var seed = Ed25519.ExportSeed(signer);
+        var nsec = NSec.Cryptography.SignatureAlgorithm.Ed25519;
+        var nsecSigner = NSec.Cryptography.Key.Import(nsec, seed, NSec.Cryptography.KeyBlobFormat.RawPrivateKey);
         var message = RandomNumberGenerator.GetBytes(50);
         var signature = new byte[64];
         Ed25519.Sign(signer, message, signature);
+        var expected = signature.ToArray();
         var ok = new byte[1];
         byte[] yes = [1];
         return new Group("Ed25519 (identity, prekey signatures; setups only)", [
-            Check(new Candidate("NSec sign, 50 bytes", call => Ed25519.Sign(signer, message, signature), InUse: true), signature, signature),
-            Check(new Candidate("NSec verify, 50 bytes, public key imported per call", call => ok[0] = Ed25519.Verify(publicKey, message, signature) ? (byte)1 : (byte)0, InUse: true), ok, yes),
+            Check(new Candidate("libsodium crypto_sign_ed25519_detached, raw key, 50 bytes", call => Ed25519.Sign(signer, message, signature), InUse: true), signature, expected),
+            Check(new Candidate("NSec sign, 50 bytes (Parley before)", call => nsec.Sign(nsecSigner, message, signature)), signature, expected),
+            Check(new Candidate("libsodium crypto_sign_ed25519_verify_detached, 50 bytes", call => ok[0] = Ed25519.Verify(publicKey, message, signature) ? (byte)1 : (byte)0, InUse: true), ok, yes),
+            Check(new Candidate("NSec verify, PublicKey.Import per call (Parley before)", call =>
+                ok[0] = nsec.Verify(NSec.Cryptography.PublicKey.Import(nsec, publicKey, NSec.Cryptography.KeyBlobFormat.RawPublicKey), message, signature) ? (byte)1 : (byte)0), ok, yes),
             Check(new Candidate("BouncyCastle Ed25519.Verify (managed)", call => ok[0] = Org.BouncyCastle.Math.EC.Rfc8032.Ed25519.Verify(signature, 0, publicKey, 0, message, 0, message.Length) ? (byte)1 : (byte)0), ok, yes),
-            Once(new Candidate("NSec Key.Import of a new signing key (IdentityKeyPair.Generate)", call =>
+            Once(new Candidate("new signing key: crypto_sign_ed25519_seed_keypair into a pinned array (IdentityKeyPair.Generate)", call =>
             {
                 using var key = Ed25519.Generate();
             }, InUse: true)),
+            Once(new Candidate("new signing key: NSec Key.Import, locked memory (Parley before)", call =>
+            {
+                using var key = NSec.Cryptography.Key.Import(nsec, seed, NSec.Cryptography.KeyBlobFormat.RawPrivateKey);
+            })),
         ]);
     }
 
@@ -349,11 +360,44 @@ internal static unsafe class PrimitiveAlternatives
         var decapsulated = new byte[32];
         _ = MlKem768.TryEncapsulate(kemPublic, kemCiphertext, secret);
         _ = MlKem768.TryDecapsulate(kemSecret, kemCiphertext, decapsulated);
-        return new Group("ML-KEM-768, BouncyCastle (setups only; no other implementation on this machine)", [
-            Once(new Candidate("key generation", call => MlKem768.GenerateKeyPair(), InUse: true)),
-            Check(new Candidate("encapsulation, key decoded per call", call => MlKem768.TryEncapsulate(kemPublic, kemCiphertext, secret), InUse: true), secret, secret),
-            Check(new Candidate("decapsulation, key decoded per call", call => MlKem768.TryDecapsulate(kemSecret, kemCiphertext, decapsulated), InUse: true), decapsulated, secret),
+        var expected = secret.ToArray();
+
+        // The same key pair and ciphertext must come out of BouncyCastle from the same seeds.
+        var keySeed = RandomNumberGenerator.GetBytes(64);
+        var (sodiumPublic, sodiumSecret) = Seeded(keySeed, MlKem768.GenerateKeyPair);
+        var (bouncyPublic, bouncySecret) = BouncyCastleMlKem768.GenerateKeyPair(keySeed);
+        if (!sodiumPublic.AsSpan().SequenceEqual(bouncyPublic) || !sodiumSecret.AsSpan().SequenceEqual(bouncySecret))
+        {
+            throw new InvalidOperationException("BouncyCastle ML-KEM-768 key generation computed something else");
+        }
+
+        var m = RandomNumberGenerator.GetBytes(32);
+        var bouncyCiphertext = new byte[MlKem768.CiphertextSize];
+        _ = Seeded(m, () => MlKem768.TryEncapsulate(kemPublic, kemCiphertext, secret));
+        _ = BouncyCastleMlKem768.TryEncapsulate(kemPublic, m, bouncyCiphertext, decapsulated);
+        if (!kemCiphertext.AsSpan().SequenceEqual(bouncyCiphertext) || !secret.AsSpan().SequenceEqual(decapsulated))
+        {
+            throw new InvalidOperationException("BouncyCastle ML-KEM-768 encapsulation computed something else");
+        }
+
+        expected = secret.ToArray();
+        return new Group("ML-KEM-768 (setups only)", [
+            Once(new Candidate("libsodium key generation", call => MlKem768.GenerateKeyPair(), InUse: true)),
+            Once(new Candidate("BouncyCastle key generation (Parley before)", call => BouncyCastleMlKem768.GenerateKeyPair(keySeed))),
+            Check(new Candidate("libsodium encapsulation", call => MlKem768.TryEncapsulate(kemPublic, kemCiphertext, secret), InUse: true), secret, secret),
+            Check(new Candidate("BouncyCastle encapsulation, key decoded per call (Parley before)", call => BouncyCastleMlKem768.TryEncapsulate(kemPublic, m, bouncyCiphertext, secret)), secret, expected),
+            Check(new Candidate("libsodium decapsulation, with the FIPS 203 hash check", call => MlKem768.TryDecapsulate(kemSecret, bouncyCiphertext, decapsulated), InUse: true), decapsulated, expected),
+            Check(new Candidate("BouncyCastle decapsulation, key decoded per call (Parley before)", call => BouncyCastleMlKem768.TryDecapsulate(kemSecret, bouncyCiphertext, decapsulated)), decapsulated, expected),
         ]);
+    }
+
+    /// <summary>Runs <paramref name="operation"/> with RandomSource scripted to give <paramref name="seed"/>.</summary>
+    private static T Seeded<T>(byte[] seed, Func<T> operation)
+    {
+        using (RandomSource.UseDeterministicSourceForVectors(destination => seed.AsSpan(0, destination.Length).CopyTo(destination)))
+        {
+            return operation();
+        }
     }
 
     /// <summary>A candidate with no output to compare: run once, so that it is known to work.</summary>

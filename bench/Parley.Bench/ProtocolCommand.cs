@@ -86,6 +86,7 @@ internal static class ProtocolCommand
         text.AppendLine(c, $"Parley protocol benchmark: {ProtocolWorkload.MessageBytes}-byte messages, one thread, {seconds} s per figure, session state saved after every message");
         text.AppendLine(c, $"  {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores");
         text.AppendLine(c, $"  X25519: {X25519.Implementation}; HMAC: {Hmac.Implementation}; HKDF: {Hkdf.Implementation}; AEAD: {Aead.Implementation}");
+        text.AppendLine(c, $"  Ed25519: {Ed25519.Implementation}; ML-KEM-768: {MlKem768.Implementation}");
         text.AppendLine();
         text.AppendLine(c, $"  {"figure",-22} {"Parley",12} {"libsignal",12} {"ratio",8} {"target",8} {"ceiling",12} {"of ceiling",10}");
         Row(text, "PQXDH setups/s", parley.SetupsPerSecond, anchor?.SetupsPerSecond, SetupsTarget, null);
@@ -156,6 +157,8 @@ internal static class ProtocolCommand
             w.WriteString("hmac", Hmac.Implementation);
             w.WriteString("hkdf", Hkdf.Implementation);
             w.WriteString("aead", Aead.Implementation);
+            w.WriteString("ed25519", Ed25519.Implementation);
+            w.WriteString("ml_kem", MlKem768.Implementation);
             w.WriteString("runtime", RuntimeInformation.FrameworkDescription);
             w.WriteNumber("cores", Environment.ProcessorCount);
             w.WriteEndObject();

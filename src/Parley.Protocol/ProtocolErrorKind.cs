@@ -44,4 +44,7 @@ public enum ProtocolErrorKind
 
     /// <summary>The peer's identity key differs from the one pinned for that name; sending is blocked until the user accepts it.</summary>
     UntrustedIdentity = 13,
+
+    /// <summary>The other side used a different code or passphrase (PAKE key confirmation failed); nothing was exchanged.</summary>
+    CodeMismatch = 14,
 }

@@ -79,6 +79,12 @@ public sealed class IdentityKey : IEquatable<IdentityKey>
         return new IdentityKey(identity.SigningKey.ToByteArray(), identity.DhKey.ToByteArray(), identity.DhKeySignature.ToByteArray());
     }
 
+    /// <summary>True when <paramref name="identity"/> carries exactly this identity's keys and DH-key signature.</summary>
+    internal bool IsEncodedIn(PublicIdentity identity) =>
+        identity.SigningKey.Span.SequenceEqual(signingKey)
+        && identity.DhKey.Span.SequenceEqual(dhKey)
+        && identity.DhKeySignature.Span.SequenceEqual(dhKeySignature);
+
     /// <summary>The wire form.</summary>
     public PublicIdentity ToWire() => new()
     {

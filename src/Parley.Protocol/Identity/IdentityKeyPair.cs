@@ -9,15 +9,17 @@ namespace Parley.Protocol.Identity;
 
 /// <summary>
 /// A user's private identity: the Ed25519 signing key and the X25519 identity DH key. Dispose it
-/// when done; the private bytes are zeroed. It never prints its secrets.
+/// when done; the private bytes are zeroed. It never prints its secrets. Both private keys live in
+/// arrays on the pinned object heap (never moved, so never copied by the GC), not in NSec's locked
+/// memory, whose allocation cost more than the rest of <see cref="Generate"/> (docs/performance.md).
 /// </summary>
 public sealed class IdentityKeyPair : IDisposable
 {
-    private readonly NSec.Cryptography.Key signingKey;
+    private readonly Ed25519.SigningKey signingKey;
     private readonly byte[] dhPrivate;
     private bool disposed;
 
-    private IdentityKeyPair(NSec.Cryptography.Key signingKey, byte[] dhPrivate, IdentityKey publicKey)
+    private IdentityKeyPair(Ed25519.SigningKey signingKey, byte[] dhPrivate, IdentityKey publicKey)
     {
         this.signingKey = signingKey;
         this.dhPrivate = dhPrivate;
@@ -31,7 +33,7 @@ public sealed class IdentityKeyPair : IDisposable
     public static IdentityKeyPair Generate()
     {
         var signing = Ed25519.Generate();
-        var dhPrivate = new byte[X25519.KeySize];
+        var dhPrivate = GC.AllocateArray<byte>(X25519.KeySize, pinned: true);
         var dhPublic = new byte[X25519.KeySize];
         X25519.GenerateKeyPair(dhPrivate, dhPublic);
         var signature = new byte[Ed25519.SignatureSize];
@@ -54,7 +56,8 @@ public sealed class IdentityKeyPair : IDisposable
         }
 
         var signing = Ed25519.Import(stored.SigningSeed.Span);
-        var dhPrivate = stored.DhPrivate.ToByteArray();
+        var dhPrivate = GC.AllocateArray<byte>(X25519.KeySize, pinned: true);
+        stored.DhPrivate.Span.CopyTo(dhPrivate);
         var dhPublic = new byte[X25519.KeySize];
         X25519.PublicKeyFromPrivate(dhPrivate, dhPublic);
         var publicKey = new IdentityKey(Ed25519.PublicKeyOf(signing), dhPublic, stored.DhKeySignature.ToByteArray());

@@ -52,4 +52,12 @@ internal static class Error
 
     internal static ParleyProtocolException CertificateRevoked(string serialHex) =>
         new(ProtocolErrorKind.CertificateRevoked, $"certificate {serialHex} is revoked");
+
+    // PAKE (Pake/): a wrong code, and invite codes that do not parse.
+
+    internal static ParleyProtocolException CodeMismatch() =>
+        new(ProtocolErrorKind.CodeMismatch, "code mismatch: the other side used a different code; nothing was exchanged");
+
+    internal static ParleyProtocolException InvalidInviteCode(string reason) =>
+        new(ProtocolErrorKind.Malformed, $"invalid invite code: {reason}");
 }

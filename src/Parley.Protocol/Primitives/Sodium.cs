@@ -6,6 +6,8 @@ namespace Parley.Protocol.Primitives;
 /// The few libsodium functions Parley calls directly, on raw key bytes. NSec (which ships this
 /// same libsodium) wraps keys in handles that must be imported per use; the ratchet derives a
 /// fresh key for every message, so the hot path calls libsodium without that per-call import.
+/// Ed25519 and ML-KEM-768 are called the same way: an NSec key lives in guarded, locked memory
+/// whose creation costs several times the signature itself (docs/performance.md).
 /// </summary>
 internal static partial class Sodium
 {
@@ -46,4 +48,45 @@ internal static partial class Sodium
 
     [LibraryImport(Library)]
     internal static unsafe partial int crypto_scalarmult_curve25519_base(byte* q, byte* n);
+
+    // Ed25519 (RFC 8032) on raw bytes: sk is libsodium's 64-byte form, seed || public key.
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int crypto_sign_ed25519_seed_keypair(byte* pk, byte* sk, byte* seed);
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int crypto_sign_ed25519_detached(byte* sig, ulong* siglen, byte* m, ulong mlen, byte* sk);
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int crypto_sign_ed25519_verify_detached(byte* sig, byte* m, ulong mlen, byte* pk);
+
+    // ML-KEM-768 (FIPS 203), added in libsodium 1.0.22: keys in the FIPS 203 encodings; the seed of
+    // seed_keypair is d || z (64 bytes), the seed of enc_deterministic is m (32 bytes).
+
+    [LibraryImport(Library)]
+    internal static partial nuint crypto_kem_mlkem768_publickeybytes();
+
+    [LibraryImport(Library)]
+    internal static partial nuint crypto_kem_mlkem768_secretkeybytes();
+
+    [LibraryImport(Library)]
+    internal static partial nuint crypto_kem_mlkem768_ciphertextbytes();
+
+    [LibraryImport(Library)]
+    internal static partial nuint crypto_kem_mlkem768_sharedsecretbytes();
+
+    [LibraryImport(Library)]
+    internal static partial nuint crypto_kem_mlkem768_seedbytes();
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int crypto_kem_mlkem768_seed_keypair(byte* pk, byte* sk, byte* seed);
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int crypto_kem_mlkem768_enc_deterministic(byte* ct, byte* ss, byte* pk, byte* seed);
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int crypto_kem_mlkem768_dec(byte* ss, byte* ct, byte* sk);
+
+    [LibraryImport(Library)]
+    internal static unsafe partial int crypto_hash_sha3256(byte* output, byte* input, ulong inputLength);
 }

@@ -132,7 +132,16 @@ public sealed class RatchetSession : IDisposable
     /// initialises the ratchet as the receiver and decrypts the message inside. Only when that
     /// decrypts are the one-time prekeys consumed; on any failure nothing changes.
     /// </summary>
-    public static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, out byte[] plaintext)
+    public static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, out byte[] plaintext) =>
+        Accept(local, message, preKeys, checkedIdentity: null, out plaintext);
+
+    /// <summary>
+    /// As the public <c>Accept</c>, for a caller that has already read <paramref name="message"/>'s
+    /// identity with <see cref="IdentityKey.FromWire"/> (<see cref="SessionCipher"/> does, to check
+    /// trust first): when <paramref name="checkedIdentity"/> has exactly the message's bytes, its
+    /// DH-key signature is not verified a second time.
+    /// </summary>
+    internal static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, IdentityKey? checkedIdentity, out byte[] plaintext)
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(message);
@@ -149,7 +158,9 @@ public sealed class RatchetSession : IDisposable
             throw Error.Malformed("prekey message");
         }
 
-        var remote = IdentityKey.FromWire(message.Identity);
+        var remote = checkedIdentity is not null && checkedIdentity.IsEncodedIn(message.Identity)
+            ? checkedIdentity
+            : IdentityKey.FromWire(message.Identity);
         var signedPreKey = preKeys.GetSignedPreKey(message.SignedPreKeyId) ?? throw Error.UnknownPreKey("signed prekey", message.SignedPreKeyId);
         var kemPreKey = preKeys.GetKemPreKey(message.KemPreKeyId) ?? throw Error.UnknownPreKey("KEM prekey", message.KemPreKeyId);
         var oneTimePreKey = message.HasOneTimePreKey

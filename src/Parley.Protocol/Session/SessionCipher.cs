@@ -72,7 +72,7 @@ public sealed class SessionCipher
                 throw Error.UntrustedIdentity(peer);
             }
 
-            using var accepted = RatchetSession.Accept(identities.LocalIdentity, message.PreKey, preKeys, out var plaintext);
+            using var accepted = RatchetSession.Accept(identities.LocalIdentity, message.PreKey, preKeys, claimed, out var plaintext);
             Trust(accepted.RemoteIdentity);
             sessions.StoreSession(peer, accepted.Serialize());
             return plaintext;

@@ -48,6 +48,39 @@ public class IdentityTests
     }
 
     [Fact]
+    public void DisposedIdentityRefusesToSignOrExport()
+    {
+        var identity = IdentityKeyPair.Generate();
+        identity.Dispose();
+        identity.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => identity.Sign("x"u8));
+        Assert.Throws<ObjectDisposedException>(() => identity.Export());
+    }
+
+    [Fact]
+    public void SignatureVerifiesUnderThePublicKeyAndToStringShowsOnlyTheFingerprint()
+    {
+        using var identity = IdentityKeyPair.Generate();
+        var signature = identity.Sign("parley"u8);
+
+        Assert.True(identity.PublicKey.Verify("parley"u8, signature));
+        Assert.False(identity.PublicKey.Verify("parlez"u8, signature));
+        Assert.Equal($"IdentityKeyPair({identity.PublicKey.Fingerprint})", identity.ToString());
+    }
+
+    [Fact]
+    public void DisposedSigningKeyIsUnusableAndNeverPrintsItsBytes()
+    {
+        var key = Parley.Protocol.Primitives.Ed25519.Generate();
+        Assert.NotEqual(new byte[32], Parley.Protocol.Primitives.Ed25519.ExportSeed(key));
+        key.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => Parley.Protocol.Primitives.Ed25519.ExportSeed(key));
+        Assert.Equal("SigningKey", key.ToString());
+    }
+
+    [Fact]
     public void FingerprintIsSha256OfTheSigningKey()
     {
         using var identity = IdentityKeyPair.Generate();

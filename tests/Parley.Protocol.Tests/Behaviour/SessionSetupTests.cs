@@ -123,6 +123,37 @@ public class SessionSetupTests
     }
 
     [Fact]
+    public void AcceptWithACheckedIdentityThatIsNotTheMessagesVerifiesTheMessagesOwn()
+    {
+        // SessionCipher passes the identity it already read from the message, so that its DH-key
+        // signature is checked once; an identity with other bytes must not stand in for the message's.
+        using var alice = new Party("alice");
+        using var bob = new Party("bob");
+        using var mallory = new Party("mallory");
+        using var session = RatchetSession.Initiate(alice.Identity, bob.Bundle());
+        var message = RatchetSession.ParseMessage(session.Encrypt("hi"u8)).PreKey;
+        message.Identity.DhKey = ByteString.CopyFrom(mallory.Identity.PublicKey.DhKey);
+
+        var error = Assert.Throws<ParleyProtocolException>(() =>
+            RatchetSession.Accept(bob.Identity, message, bob.PreKeys, alice.Identity.PublicKey, out _));
+        Assert.Equal(ProtocolErrorKind.InvalidSignature, error.Kind);
+    }
+
+    [Fact]
+    public void AcceptWithTheMessagesCheckedIdentityDecrypts()
+    {
+        using var alice = new Party("alice");
+        using var bob = new Party("bob");
+        using var session = RatchetSession.Initiate(alice.Identity, bob.Bundle());
+        var message = RatchetSession.ParseMessage(session.Encrypt("hi"u8)).PreKey;
+        var claimed = Identity.IdentityKey.FromWire(message.Identity);
+
+        using var accepted = RatchetSession.Accept(bob.Identity, message, bob.PreKeys, claimed, out var plaintext);
+        Assert.Equal("hi"u8.ToArray(), plaintext);
+        Assert.Same(claimed, accepted.RemoteIdentity);
+    }
+
+    [Fact]
     public void BundleOfUnknownVersionIsRefused()
     {
         using var alice = new Party("alice");
