@@ -84,19 +84,7 @@ internal sealed class PostgresMailboxStore(NpgsqlDataSource dataSource) : IMailb
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                var envelopes = new List<StoredEnvelope>();
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    envelopes.Add(new StoredEnvelope(
-                        MessageId: reader.GetFieldValue<byte[]>(1),
-                        Sender: reader.GetString(2),
-                        Recipient: reader.GetString(3),
-                        Body: reader.GetFieldValue<byte[]>(4),
-                        ServerTimestampMs: reader.GetInt64(5),
-                        Sequence: reader.GetInt64(0)));
-                }
-
-                return envelopes;
+                return await EnvelopeRows.ReadAllAsync(reader, cancellationToken).ConfigureAwait(false);
             }
         }
     }

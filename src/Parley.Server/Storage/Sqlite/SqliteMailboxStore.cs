@@ -46,19 +46,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
             command.Parameters.AddWithValue("$after", afterSequence);
             command.Parameters.AddWithValue("$max", max);
             using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            var envelopes = new List<StoredEnvelope>();
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                envelopes.Add(new StoredEnvelope(
-                    MessageId: reader.GetFieldValue<byte[]>(1),
-                    Sender: reader.GetString(2),
-                    Recipient: reader.GetString(3),
-                    Body: reader.GetFieldValue<byte[]>(4),
-                    ServerTimestampMs: reader.GetInt64(5),
-                    Sequence: reader.GetInt64(0)));
-            }
-
-            return envelopes;
+            return await EnvelopeRows.ReadAllAsync(reader, ct).ConfigureAwait(false);
         }, cancellationToken);
     }
 
