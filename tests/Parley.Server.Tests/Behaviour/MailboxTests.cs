@@ -92,6 +92,34 @@ public abstract class MailboxBehaviour : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RecipientWhoseConnectionDiesMidStreamGetsOnlyTheUnacknowledgedAgain()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        using var bobKeys = await RegisterAndLeaveAsync("bob");
+        var first = Guid.NewGuid().ToByteArray();
+        var second = Guid.NewGuid().ToByteArray();
+        await alice.SendAsync("bob", [1], first);
+        await alice.SendAsync("bob", [2], second);
+
+        // A connection of its own, torn down without ending the call: the client vanishes.
+        var doomed = server.Connect();
+        await doomed.AuthenticateAsync("bob", bobKeys, CancellationToken.None);
+        var stream = doomed.Mailbox.Receive();
+        Assert.Equal(first, (await NextAsync(stream)).MessageId.ToByteArray());
+        Assert.Equal(second, (await NextAsync(stream)).MessageId.ToByteArray());
+        await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { ByteString.CopyFrom(first) } });
+        await WaitForQueueAsync(alice, "bob", expected: 1);
+        await doomed.DisposeAsync();
+
+        await using var again = server.Connect();
+        await again.AuthenticateAsync("bob", bobKeys, CancellationToken.None);
+        using var redelivery = again.Mailbox.Receive();
+        Assert.Equal(second, (await NextAsync(redelivery)).MessageId.ToByteArray());
+        await redelivery.RequestStream.WriteAsync(new ReceiveRequest { Ack = { ByteString.CopyFrom(second) } });
+        await WaitForQueueAsync(alice, "bob", expected: 0);
+    }
+
+    [Fact]
     public async Task ConnectedRecipientGetsNewMessagesPushed()
     {
         await using var alice = await server.RegisterAsync("alice");
