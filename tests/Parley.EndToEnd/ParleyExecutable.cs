@@ -3,7 +3,10 @@ using System.Text;
 
 namespace Parley.EndToEnd;
 
-/// <summary>Runs the real `parley` executable built beside this test project (same configuration).</summary>
+/// <summary>
+/// Runs the real `parley` executable: the one built beside this test project (same configuration),
+/// or the published one named by PARLEY_EXECUTABLE (CI runs the suite again against the Native AOT binary).
+/// </summary>
 internal static class ParleyExecutable
 {
     private static readonly Lazy<string> Path = new(Locate);
@@ -73,6 +76,11 @@ internal static class ParleyExecutable
 
     private static string Locate()
     {
+        if (Environment.GetEnvironmentVariable("PARLEY_EXECUTABLE") is { Length: > 0 } published)
+        {
+            return File.Exists(published) ? System.IO.Path.GetFullPath(published) : throw new FileNotFoundException($"PARLEY_EXECUTABLE does not exist: {published}");
+        }
+
         // tests/Parley.EndToEnd/bin/<Configuration>/net10.0/ -> src/Parley.Cli/bin/<Configuration>/net10.0/parley
         var here = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = here.Parent!.Name;

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Parley.Client;
 using Parley.Client.Profile;
@@ -12,14 +14,12 @@ internal static class MessageOutput
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
-            {
-                ["from"] = message.Sender,
-                ["time"] = message.ServerTime.ToString("O", CultureInfo.InvariantCulture),
-                ["status"] = StatusName(message.Status),
-                ["verified"] = message.SenderVerified,
-                ["text"] = message.Text,
-            }));
+            WriteJson(
+                ("from", message.Sender),
+                ("time", message.ServerTime.ToString("O", CultureInfo.InvariantCulture)),
+                ("status", StatusName(message.Status)),
+                ("verified", message.SenderVerified),
+                ("text", message.Text));
             return;
         }
 
@@ -31,14 +31,12 @@ internal static class MessageOutput
         var from = entry.Outgoing ? self : entry.Peer;
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
-            {
-                ["from"] = from,
-                ["to"] = entry.Outgoing ? entry.Peer : self,
-                ["time"] = entry.Time.ToString("O", CultureInfo.InvariantCulture),
-                ["status"] = entry.Outgoing ? (entry.Sent ? "sent" : "pending") : StatusName(entry.Status),
-                ["text"] = entry.Text,
-            }));
+            WriteJson(
+                ("from", from),
+                ("to", entry.Outgoing ? entry.Peer : self),
+                ("time", entry.Time.ToString("O", CultureInfo.InvariantCulture)),
+                ("status", entry.Outgoing ? (entry.Sent ? "sent" : "pending") : StatusName(entry.Status)),
+                ("text", entry.Text));
             return;
         }
 
@@ -54,6 +52,35 @@ internal static class MessageOutput
         MessageStatus.UntrustedIdentity => "untrusted",
         _ => "undecryptable",
     };
+
+    // Written field by field rather than serialised by reflection, so `parley` can be published with Native AOT.
+    private static void WriteJson(params ReadOnlySpan<(string Name, object? Value)> fields)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var (name, value) in fields)
+            {
+                switch (value)
+                {
+                    case null:
+                        json.WriteNull(name);
+                        break;
+                    case bool flag:
+                        json.WriteBoolean(name, flag);
+                        break;
+                    default:
+                        json.WriteString(name, (string)value);
+                        break;
+                }
+            }
+
+            json.WriteEndObject();
+        }
+
+        Console.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
 
     private static string Line(DateTimeOffset time, string from, string? text, MessageStatus status, bool verified)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Parley.Server.Hosting;
 
 namespace Parley.Cli.Commands;
@@ -7,11 +8,9 @@ namespace Parley.Cli.Commands;
 /// Resolves `parley serve` settings: command-line flags, then PARLEY_* environment variables,
 /// then the optional JSON file, then defaults (docs/operations.md).
 /// </summary>
-internal static class ServerSettings
+internal static partial class ServerSettings
 {
     internal sealed record Flags(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, string? Config);
-
-    private static readonly JsonSerializerOptions FileJson = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip };
 
     private sealed record FileSettings(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, int? MaxMessageBytes, int? MaxQueuedPerUser);
 
@@ -74,7 +73,7 @@ internal static class ServerSettings
 
         try
         {
-            return JsonSerializer.Deserialize<FileSettings>(File.ReadAllText(path), FileJson);
+            return JsonSerializer.Deserialize(File.ReadAllText(path), FileSettingsJson.Default.FileSettings);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
@@ -86,4 +85,9 @@ internal static class ServerSettings
 
     private static int? EnvInt(string name) =>
         Env(name) is { } value ? int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : throw new ServerStartException($"{name} must be a number") : null;
+
+    // Generated at build time so the settings file is read without reflection (Native AOT, trimming).
+    [JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip)]
+    [JsonSerializable(typeof(FileSettings))]
+    private sealed partial class FileSettingsJson : JsonSerializerContext;
 }
