@@ -439,7 +439,7 @@ public sealed class Messenger : IAsyncDisposable
                 throw new ParleyProtocolException(ProtocolErrorKind.UntrustedIdentity, $"the identity key of {sender} has changed");
             }
 
-            using var accepted = RatchetSession.Accept(profile.Identity, message.PreKey, preKeys, out var plaintext);
+            using var accepted = RatchetSession.Accept(profile.Identity, message.PreKey, preKeys, claimed, out var plaintext);
             if (trust == IdentityTrust.FirstUse)
             {
                 profile.AddContact(sender);

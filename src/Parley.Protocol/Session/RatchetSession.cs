@@ -136,12 +136,12 @@ public sealed class RatchetSession : IDisposable
         Accept(local, message, preKeys, checkedIdentity: null, out plaintext);
 
     /// <summary>
-    /// As the public <c>Accept</c>, for a caller that has already read <paramref name="message"/>'s
+    /// As the other <c>Accept</c>, for a caller that has already read <paramref name="message"/>'s
     /// identity with <see cref="IdentityKey.FromWire"/> (<see cref="SessionCipher"/> does, to check
     /// trust first): when <paramref name="checkedIdentity"/> has exactly the message's bytes, its
     /// DH-key signature is not verified a second time.
     /// </summary>
-    internal static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, IdentityKey? checkedIdentity, out byte[] plaintext)
+    public static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, IdentityKey? checkedIdentity, out byte[] plaintext)
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(message);
