@@ -15,6 +15,8 @@ internal sealed class RendezvousStream : IAsyncDisposable
     /// <summary>The trailer naming why the server ended the call (Parley.Server's RendezvousStatus).</summary>
     internal const string ErrorTrailer = "parley-rendezvous-error";
 
+    private static readonly TimeSpan MismatchReportTimeout = TimeSpan.FromSeconds(10);
+
     private readonly AsyncDuplexStreamingCall<RendezvousRequest, RendezvousResponse> call;
     private bool paired;
     private bool requestsCompleted;
@@ -128,10 +130,19 @@ internal sealed class RendezvousStream : IAsyncDisposable
             await call.RequestStream.WriteAsync(new RendezvousRequest { Mismatch = new RendezvousMismatch() }, cancellationToken).ConfigureAwait(false);
             await call.RequestStream.CompleteAsync().ConfigureAwait(false);
             requestsCompleted = true;
+
+            // Wait for the server to end the call: it has then told the peer. Leaving earlier could
+            // cancel the call before the report is read, and the peer would see "left" instead.
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(MismatchReportTimeout);
+            while (await call.ResponseStream.MoveNext(wait.Token).ConfigureAwait(false))
+            {
+                // Frames the peer sent before the server learnt of the mismatch.
+            }
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException or OperationCanceledException)
         {
-            // The call is already over; the attempt fails either way.
+            // The call is over (normally with ABORTED / mismatch); the attempt fails either way.
         }
     }
 
