@@ -111,8 +111,11 @@ public sealed class CodeChat : IAsyncDisposable
         }
     }
 
-    /// <summary>Ends this side of the chat normally; the peer sees it end.</summary>
-    public Task CloseAsync(CancellationToken cancellationToken) => stream.CloseAsync(cancellationToken);
+    /// <summary>
+    /// Ends this side of the chat normally: the peer sees it end, and this side's
+    /// <see cref="ReceiveAsync"/> returns null once the server has closed the call.
+    /// </summary>
+    public Task CloseAsync() => stream.CompleteRequestsAsync();
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()

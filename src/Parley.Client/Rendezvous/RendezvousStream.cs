@@ -146,6 +146,25 @@ internal sealed class RendezvousStream : IAsyncDisposable
         }
     }
 
+    /// <summary>Half-closes only: the server ends this side's call, which whoever reads the responses sees as their end.</summary>
+    internal async Task CompleteRequestsAsync()
+    {
+        if (requestsCompleted)
+        {
+            return;
+        }
+
+        requestsCompleted = true;
+        try
+        {
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        {
+            // The call is already over.
+        }
+    }
+
     /// <summary>Ends this side normally: half-closes, then lets the server end the call.</summary>
     internal async Task CloseAsync(CancellationToken cancellationToken)
     {

@@ -123,8 +123,9 @@ public sealed class InvitationTests : IAsyncLifetime
         Assert.Equal("hello bob", await bobChat.ReceiveAsync(timeout.Token));
         Assert.Equal("and again", await bobChat.ReceiveAsync(timeout.Token));
 
-        await aliceChat.CloseAsync(timeout.Token);
+        await aliceChat.CloseAsync();
         Assert.Null(await bobChat.ReceiveAsync(timeout.Token));
+        Assert.Null(await aliceChat.ReceiveAsync(timeout.Token));
         Assert.Empty(alice.Profile.ListContacts());
         Assert.Empty(bob.Profile.ListContacts());
     }
