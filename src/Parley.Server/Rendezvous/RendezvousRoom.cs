@@ -103,8 +103,9 @@ internal sealed class RendezvousRoom
     }
 
     /// <summary>
-    /// Passes a frame to the other side, waiting while its inbox is full. Relaying before the pair
-    /// is complete ends the room (out_of_order). False when the room is over: the caller stops.
+    /// Passes a frame to the other side, waiting while its inbox is full; dropped if the peer has
+    /// already closed. Relaying before the pair is complete ends the room (out_of_order). False
+    /// when the room is over: the caller stops.
     /// </summary>
     internal async ValueTask<bool> RelayAsync(RendezvousSide from, ByteString frame, CancellationToken cancellationToken)
     {
@@ -129,7 +130,12 @@ internal sealed class RendezvousRoom
         }
         catch (ChannelClosedException)
         {
-            return false;
+            // The peer has closed its side: the frame has nobody to go to, but this side may still
+            // close normally. Over only if the whole room is.
+            lock (gate)
+            {
+                return state != State.Ended;
+            }
         }
     }
 

@@ -244,6 +244,24 @@ public sealed class RendezvousTests
     }
 
     [Fact]
+    public async Task FramesAfterThePeerClosedAreDroppedAndTheSideStillEndsNormally()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.RegisterAsync("alice", oneTimePreKeys: 0);
+        await using var bob = await server.RegisterAsync("bob", oneTimePreKeys: 0);
+        using var a = await Side.OpenAsync(alice);
+        using var b = await Side.ClaimAsync(bob, a.Nameplate);
+        await a.ExpectAsync(RendezvousResponse.KindOneofCase.Paired);
+
+        await a.Call.RequestStream.CompleteAsync();
+        await a.ExpectEndAsync(StatusCode.OK);
+        await b.ExpectAsync(RendezvousResponse.KindOneofCase.PeerClosed);
+        await b.SendAsync([1]);
+        await b.Call.RequestStream.CompleteAsync();
+        await b.ExpectEndAsync(StatusCode.OK);
+    }
+
+    [Fact]
     public async Task RelayingBeforeThePeerArrivesIsOutOfOrder()
     {
         await using var server = await TestServer.StartAsync();
