@@ -123,7 +123,7 @@ internal sealed partial class RendezvousService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "rendezvous: {User} is side {Side} of nameplate {Nameplate}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "rendezvous: {User} is side {Side} of nameplate {Nameplate}")]
     private static partial void LogJoined(ILogger logger, string user, RendezvousSide side, uint nameplate);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "rendezvous {Nameplate} ended for side {Side}: {Status}")]
