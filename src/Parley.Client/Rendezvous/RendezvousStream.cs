@@ -98,11 +98,11 @@ internal sealed class RendezvousStream : IAsyncDisposable
         {
             throw Translate(e);
         }
-        catch (InvalidOperationException)
+        catch (InvalidOperationException e)
         {
-            // The server already ended the call: its status says why.
-            await NextAsync(call, cancellationToken).ConfigureAwait(false);
-            throw PeerLeft();
+            // The server already ended the call: its status says why. (Not read from the response
+            // stream here: in a chat another task is reading it.)
+            throw EndedCall(e);
         }
     }
 
@@ -204,6 +204,19 @@ internal sealed class RendezvousStream : IAsyncDisposable
         "rate_limited" or "frame_too_large" or "out_of_order" => new ClientException(ClientErrorKind.Refused, $"the server refused: {e.Status.Detail}", e),
         _ => Messenger.Translate(e),
     };
+
+    private ClientException EndedCall(Exception writeFailure)
+    {
+        try
+        {
+            var status = call.GetStatus();
+            return status.StatusCode == StatusCode.OK ? PeerLeft() : Translate(new RpcException(status, call.GetTrailers()));
+        }
+        catch (InvalidOperationException)
+        {
+            return new ClientException(ClientErrorKind.PeerLeft, "the other side left before the exchange finished", writeFailure);
+        }
+    }
 
     internal static ClientException CodeMismatch() => new(ClientErrorKind.CodeMismatch, "code mismatch — nothing was exchanged");
 
