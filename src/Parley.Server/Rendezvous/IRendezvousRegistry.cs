@@ -3,8 +3,8 @@ namespace Parley.Server.Rendezvous;
 /// <summary>
 /// The live nameplates of one server: which are waiting for a claim, which are paired, and which
 /// were recently burnt. State lives only as long as an exchange (nothing is written to the
-/// database); a burnt nameplate is remembered for one expiry period so that it is neither handed
-/// out again at once nor answered "unknown" to a late joiner.
+/// database); a burnt nameplate is remembered for one expiry period (at least 10 minutes), so
+/// that it is neither handed out again at once nor answered "unknown" to a late joiner.
 /// </summary>
 internal interface IRendezvousRegistry
 {

@@ -12,6 +12,9 @@ internal sealed class InMemoryRendezvousRegistry(ServerOptions options, TimeProv
 {
     private const uint SmallestRange = 999;
 
+    /// <summary>A burnt nameplate is remembered at least this long, however short the expiry.</summary>
+    internal static readonly TimeSpan MinimumBurntMemory = TimeSpan.FromMinutes(10);
+
     private readonly Lock gate = new();
     private readonly Dictionary<uint, RendezvousRoom> rooms = [];
     private readonly Dictionary<uint, Burnt> burnt = [];
@@ -71,7 +74,7 @@ internal sealed class InMemoryRendezvousRegistry(ServerOptions options, TimeProv
         }
     }
 
-    /// <summary>The room's callback when it ends: the nameplate is burnt for one expiry period.</summary>
+    /// <summary>The room's callback when it ends: the nameplate stays burnt for one expiry period, at least 10 minutes.</summary>
     private void Ended(RendezvousRoom room, bool expired)
     {
         lock (gate)
@@ -79,7 +82,8 @@ internal sealed class InMemoryRendezvousRegistry(ServerOptions options, TimeProv
             if (rooms.TryGetValue(room.Nameplate, out var current) && ReferenceEquals(current, room))
             {
                 rooms.Remove(room.Nameplate);
-                burnt[room.Nameplate] = new Burnt(time.GetUtcNow() + options.RendezvousExpiry, expired);
+                var memory = options.RendezvousExpiry > MinimumBurntMemory ? options.RendezvousExpiry : MinimumBurntMemory;
+                burnt[room.Nameplate] = new Burnt(time.GetUtcNow() + memory, expired);
             }
         }
     }

@@ -149,7 +149,12 @@ internal sealed class RendezvousRoom
         bool notifyPeer;
         lock (gate)
         {
-            if (state != State.Paired)
+            if (state == State.Ended)
+            {
+                return;
+            }
+
+            if (state == State.Waiting)
             {
                 EndCore(side, forSide: null, forPeer: null, expired: false);
                 return;
