@@ -12,5 +12,7 @@ root.Subcommands.Add(SendCommand.Create());
 root.Subcommands.Add(InboxCommand.Create());
 root.Subcommands.Add(HistoryCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(InviteCommand.Create());
+root.Subcommands.Add(JoinCommand.Create());
 root.Subcommands.Add(AdminCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

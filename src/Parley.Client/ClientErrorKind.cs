@@ -20,4 +20,19 @@ public enum ClientErrorKind
 
     /// <summary>No such user or contact.</summary>
     UnknownPeer = 6,
+
+    /// <summary>The two sides of an invite code used different codes (PAKE key confirmation failed); nothing was exchanged.</summary>
+    CodeMismatch = 7,
+
+    /// <summary>The invite code's nameplate expired before anyone joined.</summary>
+    CodeExpired = 8,
+
+    /// <summary>No invitation has the code's nameplate.</summary>
+    CodeUnknown = 9,
+
+    /// <summary>The invite code is in use by someone else, or was already used.</summary>
+    CodeTaken = 10,
+
+    /// <summary>The other side of an invite code left before the exchange finished.</summary>
+    PeerLeft = 11,
 }

@@ -5,9 +5,11 @@ using Grpc.Core;
 using Parley.Api;
 using Parley.Client.Connection;
 using Parley.Client.Profile;
+using Parley.Client.Rendezvous;
 using Parley.Protocol;
 using Parley.Protocol.Certificates;
 using Parley.Protocol.Identity;
+using Parley.Protocol.Pake;
 using Parley.Protocol.PreKeys;
 using Parley.Protocol.Session;
 using Parley.Protocol.Storage;
@@ -336,6 +338,139 @@ public sealed class Messenger : IAsyncDisposable
         return response.CertificatePem;
     }
 
+    /// <summary>Opens an invitation (`parley invite`): the server allocates a nameplate and the code is made here.</summary>
+    public async Task<Invitation> InviteAsync(CancellationToken cancellationToken)
+    {
+        var certificate = await OwnCertificateAsync(cancellationToken).ConfigureAwait(false);
+        var stream = await RendezvousCallAsync(() => RendezvousStream.OpenAsync(RequireConnection(), cancellationToken)).ConfigureAwait(false);
+        return new Invitation(this, stream, certificate);
+    }
+
+    /// <summary>
+    /// Joins an invitation with its code (`parley join CODE`): runs the PAKE and the identity
+    /// exchange and stores the inviter as a verified contact.
+    /// </summary>
+    /// <exception cref="ParleyProtocolException">Malformed: the code does not parse.</exception>
+    /// <exception cref="ClientException">CodeMismatch, CodeUnknown, CodeExpired, CodeTaken, PeerLeft, UntrustedPeer or KeyChanged.</exception>
+    public async Task<VerifiedPeer> JoinAsync(string code, CancellationToken cancellationToken)
+    {
+        var parsed = InviteCode.Parse(code);
+        var certificate = await OwnCertificateAsync(cancellationToken).ConfigureAwait(false);
+        await using var stream = await RendezvousCallAsync(() => RendezvousStream.ClaimAsync(RequireConnection(), parsed.Nameplate, cancellationToken)).ConfigureAwait(false);
+        return await CompleteInvitationAsync(stream, parsed, inviter: false, certificate, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Opens a code chat (`parley chat --new-code`); show its code, then connect.</summary>
+    public async Task<CodeChat> StartCodeChatAsync(CancellationToken cancellationToken)
+    {
+        var certificate = await OwnCertificateAsync(cancellationToken).ConfigureAwait(false);
+        var stream = await RendezvousCallAsync(() => RendezvousStream.OpenAsync(RequireConnection(), cancellationToken)).ConfigureAwait(false);
+        return new CodeChat(this, stream, InviteCode.Generate(stream.Nameplate), inviter: true, certificate);
+    }
+
+    /// <summary>Joins a code chat (`parley chat --code CODE`); then connect.</summary>
+    public async Task<CodeChat> JoinCodeChatAsync(string code, CancellationToken cancellationToken)
+    {
+        var parsed = InviteCode.Parse(code);
+        var certificate = await OwnCertificateAsync(cancellationToken).ConfigureAwait(false);
+        var stream = await RendezvousCallAsync(() => RendezvousStream.ClaimAsync(RequireConnection(), parsed.Nameplate, cancellationToken)).ConfigureAwait(false);
+        return new CodeChat(this, stream, parsed, inviter: false, certificate);
+    }
+
+    /// <summary>The PAKE, the identity exchange and the checks, then the peer stored as a verified contact.</summary>
+    internal async Task<VerifiedPeer> CompleteInvitationAsync(RendezvousStream stream, InviteCode code, bool inviter, string certificatePem, CancellationToken cancellationToken)
+    {
+        var outcome = await RendezvousCallAsync(() => CodeHandshake.RunAsync(stream, code, inviter, profile.Identity, certificatePem, ratchetKey: null, cancellationToken)).ConfigureAwait(false);
+        using var channel = outcome.Channel;
+        var (name, identity) = await CheckCodePeerAsync(outcome, cancellationToken).ConfigureAwait(false);
+        switch (profile.GetTrust(name, identity))
+        {
+            case IdentityTrust.FirstUse:
+                profile.AddContact(name);
+                profile.Pin(name, identity);
+                break;
+            case IdentityTrust.Changed:
+                if (profile.GetPinnedIdentity(name) is not null)
+                {
+                    profile.RecordKeyChange(name, identity);
+                }
+
+                throw KeyChanged(name);
+        }
+
+        if (!profile.MarkVerified(name, identity))
+        {
+            throw KeyChanged(name);
+        }
+
+        await stream.CloseAsync(cancellationToken).ConfigureAwait(false);
+        return new VerifiedPeer(name, SafetyNumberFor(name, identity));
+    }
+
+    /// <summary>
+    /// Checks what the other side of a code sent, as <see cref="SendAsync"/> checks a peer: its
+    /// certificate against the pinned CA and the current CRL, its identity key against the
+    /// certificate, and its signature over this exchange's channel binding.
+    /// </summary>
+    internal async Task<(string Name, IdentityKey Identity)> CheckCodePeerAsync(CodeHandshake.Outcome outcome, CancellationToken cancellationToken)
+    {
+        IdentityKey identity;
+        try
+        {
+            identity = IdentityKey.FromWire(outcome.Peer.Identity ?? throw new ParleyProtocolException(ProtocolErrorKind.Malformed, "no identity key"));
+        }
+        catch (ParleyProtocolException e)
+        {
+            throw new ClientException(ClientErrorKind.UntrustedPeer, $"the other side's identity key is not acceptable: {e.Message}", e);
+        }
+
+        var certificate = await ValidateCertificateAsync("the other side", outcome.Peer.CertificatePem, cancellationToken).ConfigureAwait(false);
+        if (!certificate.IdentityKey.Span.SequenceEqual(identity.SigningKey))
+        {
+            throw new ClientException(ClientErrorKind.UntrustedPeer, $"the certificate of {certificate.UserName} does not match the identity key the other side sent");
+        }
+
+        if (!outcome.Channel.VerifyPeerBinding(identity, outcome.Peer.BindingSignature.Span))
+        {
+            throw new ClientException(ClientErrorKind.UntrustedPeer, $"the other side did not prove it holds the identity key of {certificate.UserName}");
+        }
+
+        if (certificate.UserName == UserName)
+        {
+            throw new ClientException(ClientErrorKind.UnknownPeer, "the other side of this code is you");
+        }
+
+        return (certificate.UserName, identity);
+    }
+
+    internal string SafetyNumberFor(string name, IdentityKey identity) => SafetyNumber.Compute(UserName, profile.Identity.PublicKey, name, identity);
+
+    /// <summary>Runs a rendezvous step; a server status that escapes becomes one <see cref="ClientException"/>.</summary>
+    internal static async Task<T> RendezvousCallAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw RendezvousStream.Translate(e);
+        }
+    }
+
+    /// <summary>As <see cref="RendezvousCallAsync{T}(Func{Task{T}})"/>, for steps without a result.</summary>
+    internal static async Task RendezvousCallAsync(Func<Task> call)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            throw RendezvousStream.Translate(e);
+        }
+    }
+
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
@@ -475,20 +610,24 @@ public sealed class Messenger : IAsyncDisposable
 
     private async Task CheckCertificateAsync(string peer, string certificatePem, IdentityKey identity, CancellationToken cancellationToken)
     {
+        var certificate = await ValidateCertificateAsync(peer, certificatePem, cancellationToken).ConfigureAwait(false);
+        if (certificate.UserName != peer || !certificate.IdentityKey.Span.SequenceEqual(identity.SigningKey))
+        {
+            throw new ClientException(ClientErrorKind.UntrustedPeer, $"the server's certificate for {peer} does not match the keys it served");
+        }
+    }
+
+    /// <summary>The certificate checked against the pinned root and the current CRL.</summary>
+    private async Task<ValidatedCertificate> ValidateCertificateAsync(string peer, string certificatePem, CancellationToken cancellationToken)
+    {
         var crl = await RevocationsAsync(cancellationToken).ConfigureAwait(false);
-        ValidatedCertificate certificate;
         try
         {
-            certificate = validator.Validate(certificatePem, crl, DateTimeOffset.UtcNow);
+            return validator.Validate(certificatePem, crl, DateTimeOffset.UtcNow);
         }
         catch (ParleyProtocolException e)
         {
             throw new ClientException(ClientErrorKind.UntrustedPeer, $"{peer}'s certificate is not acceptable: {e.Message}", e);
-        }
-
-        if (certificate.UserName != peer || !certificate.IdentityKey.Span.SequenceEqual(identity.SigningKey))
-        {
-            throw new ClientException(ClientErrorKind.UntrustedPeer, $"the server's certificate for {peer} does not match the keys it served");
         }
     }
 
@@ -545,7 +684,7 @@ public sealed class Messenger : IAsyncDisposable
         }
     }
 
-    private static ClientException Translate(RpcException e)
+    internal static ClientException Translate(RpcException e)
     {
         var unreachable = e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
             || (e.StatusCode == StatusCode.Internal && e.Status.DebugException is HttpRequestException or IOException);

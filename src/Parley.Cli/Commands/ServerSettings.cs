@@ -12,7 +12,7 @@ internal static partial class ServerSettings
 {
     internal sealed record Flags(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, string? Config);
 
-    private sealed record FileSettings(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, int? MaxMessageBytes, int? MaxQueuedPerUser);
+    private sealed record FileSettings(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, int? MaxMessageBytes, int? MaxQueuedPerUser, int? RendezvousExpirySeconds);
 
     internal static ServerOptions Resolve(Flags flags)
     {
@@ -27,6 +27,7 @@ internal static partial class ServerSettings
             ?? ["localhost", "127.0.0.1"];
         var registration = flags.Registration ?? Env("PARLEY_REGISTRATION") ?? file?.Registration ?? "open";
 
+        var rendezvousExpiry = EnvInt("PARLEY_RENDEZVOUS_EXPIRY_SECONDS") ?? file?.RendezvousExpirySeconds ?? 600;
         if (!Uri.TryCreate(listen, UriKind.Absolute, out var listenUri))
         {
             throw new ServerStartException($"--listen is not an address: {listen}");
@@ -52,6 +53,7 @@ internal static partial class ServerSettings
             },
             MaxMessageBytes = EnvInt("PARLEY_MAX_MESSAGE_BYTES") ?? file?.MaxMessageBytes ?? 256 * 1024,
             MaxQueuedPerUser = EnvInt("PARLEY_MAX_QUEUED") ?? file?.MaxQueuedPerUser ?? 10_000,
+            RendezvousExpiry = TimeSpan.FromSeconds(rendezvousExpiry > 0 ? rendezvousExpiry : throw new ServerStartException("the rendezvous expiry must be a positive number of seconds")),
         };
     }
 

@@ -27,6 +27,7 @@ public sealed class ServerConnection : IAsyncDisposable
         Directory = new Api.Directory.DirectoryClient(invoker);
         Mailbox = new Mailbox.MailboxClient(invoker);
         Admin = new Admin.AdminClient(invoker);
+        Rendezvous = new Api.Rendezvous.RendezvousClient(invoker);
     }
 
     /// <summary>The server's address.</summary>
@@ -43,6 +44,9 @@ public sealed class ServerConnection : IAsyncDisposable
 
     /// <summary>Send and receive.</summary>
     public Mailbox.MailboxClient Mailbox { get; }
+
+    /// <summary>Invite-code rendezvous (docs/protocol.md §12).</summary>
+    public Api.Rendezvous.RendezvousClient Rendezvous { get; }
 
     /// <summary>Operator commands (need the admin token header).</summary>
     public Admin.AdminClient Admin { get; }

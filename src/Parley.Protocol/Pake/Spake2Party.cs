@@ -77,6 +77,19 @@ public sealed class Spake2Party : IDisposable
     /// </summary>
     internal static ReadOnlySpan<byte> AdditionalData => "parley-pake-v1"u8;
 
+    /// <summary>Which side this is.</summary>
+    internal Spake2Role Role => role;
+
+    /// <summary>Ke, once the peer's confirmation has verified (for <see cref="PakeChannel.Establish"/>).</summary>
+    internal ReadOnlySpan<byte> ConfirmedKey
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(stage == Stage.Disposed, this);
+            return stage == Stage.Confirmed ? sharedKey : throw new InvalidOperationException("The SPAKE2 exchange has not succeeded: both confirmations must verify before the channel opens.");
+        }
+    }
+
     /// <summary>pA or pB: the 65 bytes to send to the peer. Not secret.</summary>
     public byte[] Message => (byte[])message.Clone();
 

@@ -128,6 +128,49 @@ public sealed class RatchetSession : IDisposable
     }
 
     /// <summary>
+    /// Starts a session from a secret the two sides already share, SK, instead of PQXDH (Double
+    /// Ratchet §3.3, RatchetInitAlice): this side sends first, to the responder's ratchet key,
+    /// which must carry <paramref name="remote"/>'s signature (it is checked here). The caller has
+    /// authenticated <paramref name="remote"/> and derived SK under its own label (e.g.
+    /// <see cref="Pake.PakeChannel.DeriveRatchetSecret"/>); the session sends RatchetMessages only.
+    /// </summary>
+    /// <exception cref="ParleyProtocolException">InvalidSignature or InvalidKey: the ratchet key is not the remote's or not usable.</exception>
+    public static RatchetSession InitiateWithSharedSecret(IdentityKeyPair local, IdentityKey remote, ReadOnlySpan<byte> sharedSecret, SignedPreKey responderRatchetKey)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(responderRatchetKey);
+        CheckSharedSecret(sharedSecret);
+        if (responderRatchetKey.PublicKey.Length != X25519.KeySize)
+        {
+            throw Error.Malformed("ratchet key");
+        }
+
+        if (!SignedPreKeyRecord.Verify(remote, responderRatchetKey))
+        {
+            throw Error.InvalidSignature("ratchet key");
+        }
+
+        var ratchet = DoubleRatchet.InitializeInitiator(sharedSecret, responderRatchetKey.PublicKey.Span);
+        return new RatchetSession(local.PublicKey, remote, initiator: true, responderRatchetKey.PublicKey.ToByteArray(), ratchet, pendingPreKey: null);
+    }
+
+    /// <summary>
+    /// The other half of <see cref="InitiateWithSharedSecret"/> (Double Ratchet §3.3,
+    /// RatchetInitBob): <paramref name="ratchetKey"/> is the key pair whose signed public half this
+    /// side gave the initiator. It can send once the initiator's first message has decrypted.
+    /// </summary>
+    public static RatchetSession AcceptWithSharedSecret(IdentityKeyPair local, IdentityKey remote, ReadOnlySpan<byte> sharedSecret, SignedPreKeyRecord ratchetKey)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(remote);
+        ArgumentNullException.ThrowIfNull(ratchetKey);
+        CheckSharedSecret(sharedSecret);
+        var ratchet = DoubleRatchet.InitializeResponder(sharedSecret, ratchetKey.PrivateKey, ratchetKey.PublicKey);
+        return new RatchetSession(local.PublicKey, remote, initiator: false, ratchetKey.PublicKey.ToArray(), ratchet, pendingPreKey: null);
+    }
+
+    /// <summary>
     /// Answers a PreKeyMessage (PQXDH §3.4): finds the prekeys it names, agrees the shared secret,
     /// initialises the ratchet as the receiver and decrypts the message inside. Only when that
     /// decrypts are the one-time prekeys consumed; on any failure nothing changes.
@@ -320,6 +363,14 @@ public sealed class RatchetSession : IDisposable
     {
         var restored = SessionStateFormat.Read(bytes);
         return new RatchetSession(restored.Local, restored.Remote, restored.Initiator, restored.BaseKey, restored.State, restored.Pending);
+    }
+
+    private static void CheckSharedSecret(ReadOnlySpan<byte> sharedSecret)
+    {
+        if (sharedSecret.Length != RatchetKeys.RootKeySize)
+        {
+            throw new ArgumentException($"SK must be {RatchetKeys.RootKeySize} bytes.", nameof(sharedSecret));
+        }
     }
 
     /// <inheritdoc/>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Parley.Server.Delivery;
+using Parley.Server.Rendezvous;
 using Parley.Server.Security;
 using Parley.Server.Services;
 using Parley.Server.Storage;
@@ -121,12 +122,14 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton<RateLimits>();
         builder.Services.AddSingleton<MailboxSignals>();
         builder.Services.AddSingleton<CertificateRegistry>();
+        builder.Services.AddSingleton<IRendezvousRegistry, InMemoryRendezvousRegistry>();
 
         var app = builder.Build();
         app.MapGrpcService<AccountsService>();
         app.MapGrpcService<DirectoryService>();
         app.MapGrpcService<MailboxService>();
         app.MapGrpcService<AdminService>();
+        app.MapGrpcService<RendezvousService>();
         app.MapGet("/ca.pem", () => Results.Text(files.Authority.RootCertificatePem, "application/x-pem-file"));
         app.MapGet("/crl.pem", async (CertificateRegistry registry, CancellationToken ct) =>
             Results.Text((await registry.GetRevocationListAsync(ct).ConfigureAwait(false)).Pem, "application/x-pem-file"));

@@ -42,6 +42,21 @@ public sealed class ServerOptions
     /// <summary>A Receive stream whose client takes no pushed envelope for this long is disconnected.</summary>
     public TimeSpan ReceiveWriteTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>An invitation's nameplate that nobody claims within this time expires (docs/protocol.md §12.1).</summary>
+    public TimeSpan RendezvousExpiry { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Rendezvous opened or claimed per minute by one user (token bucket, burst of the same).</summary>
+    public int RendezvousPerMinutePerUser { get; init; } = 10;
+
+    /// <summary>Unclaimed nameplates one user may hold at once.</summary>
+    public int RendezvousWaitingPerUser { get; init; } = 3;
+
+    /// <summary>Frames relayed per second through one nameplate, both directions together (burst of twice this).</summary>
+    public int RendezvousFramesPerSecond { get; init; } = 50;
+
+    /// <summary>Largest relayed frame, in bytes.</summary>
+    public int RendezvousMaxFrameBytes { get; init; } = 64 * 1024;
+
     /// <summary>The name signed in authentication challenges.</summary>
     public string ServerName => HostNames.Count > 0 ? HostNames[0] : "localhost";
 }

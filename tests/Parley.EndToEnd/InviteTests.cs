@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Parley.EndToEnd;
+
+/// <summary>`parley invite` / `parley join` and `parley chat --new-code` / `--code`: two real processes meeting over a code.</summary>
+public sealed partial class InviteTests
+{
+    private const string MismatchLine = "parley: error: code mismatch — nothing was exchanged";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task InviteAndJoinMakeBothSidesVerifiedContactsWithTheSameSafetyNumber()
+    {
+        using var work = new Workspace();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"));
+        var alice = await work.RegisterAsync(server, "alice");
+        var bob = await work.RegisterAsync(server, "bob");
+
+        using var invite = new Running(ParleyExecutable.Start(alice, ["invite", "--timeout", "60s"], redirectInput: false));
+        var code = await invite.WaitForCodeAsync();
+        var joined = await ParleyExecutable.RunAsync(bob, null, "join", code);
+        await invite.ExitAsync();
+
+        Assert.True(joined.ExitCode == 0, joined.ToString());
+        Assert.True(invite.ExitCode == 0, invite.ToString());
+        Assert.Contains("connected to alice", joined.Stdout, StringComparison.Ordinal);
+        Assert.Contains("connected to bob", invite.Stdout, StringComparison.Ordinal);
+        Assert.Contains("alice is now a verified contact", joined.Stdout, StringComparison.Ordinal);
+        Assert.Contains("bob is now a verified contact", invite.Stdout, StringComparison.Ordinal);
+        var number = SafetyNumber(joined.Stdout);
+        Assert.Equal(number, SafetyNumber(invite.Stdout));
+
+        // The same as `parley verify --confirm`: listed as verified, and `verify` shows the same number.
+        Assert.Matches(@"alice\s.*verified", (await ParleyExecutable.RunOkAsync(bob, "contacts", "list")).Stdout);
+        Assert.Matches(@"bob\s.*verified", (await ParleyExecutable.RunOkAsync(alice, "contacts", "list")).Stdout);
+        Assert.Contains(number, (await ParleyExecutable.RunOkAsync(alice, "verify", "bob")).Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongCodeIsOneMismatchLineOnBothSidesAndAddsNoContact()
+    {
+        using var work = new Workspace();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"));
+        var alice = await work.RegisterAsync(server, "alice");
+        var bob = await work.RegisterAsync(server, "bob");
+
+        using var invite = new Running(ParleyExecutable.Start(alice, ["invite", "--timeout", "60s"], redirectInput: false));
+        var code = await invite.WaitForCodeAsync();
+        var parts = code.Split('-');
+        var wrongWord = parts[1] == "tiger" ? "velvet" : "tiger";
+        var joined = await ParleyExecutable.RunAsync(bob, null, "join", $"{parts[0]}-{wrongWord}-{parts[2]}");
+        await invite.ExitAsync();
+
+        Assert.NotEqual(0, joined.ExitCode);
+        Assert.NotEqual(0, invite.ExitCode);
+        Assert.Equal(MismatchLine, joined.Stderr.Trim());
+        Assert.Equal(MismatchLine, invite.Stderr.Trim());
+        Assert.Contains("no contacts yet", (await ParleyExecutable.RunOkAsync(alice, "contacts", "list")).Stdout, StringComparison.Ordinal);
+        Assert.Contains("no contacts yet", (await ParleyExecutable.RunOkAsync(bob, "contacts", "list")).Stdout, StringComparison.Ordinal);
+
+        // The nameplate is burnt: the right code no longer works either.
+        var retry = await ParleyExecutable.RunAsync(bob, null, "join", code);
+        Assert.NotEqual(0, retry.ExitCode);
+        Assert.Contains("already used", retry.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownAndExpiredCodesHaveTheirOwnLines()
+    {
+        using var work = new Workspace();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"), "--config", WriteConfig(work, """{ "rendezvousExpirySeconds": 2 }"""));
+        var alice = await work.RegisterAsync(server, "alice");
+        var bob = await work.RegisterAsync(server, "bob");
+
+        var unknown = await ParleyExecutable.RunAsync(bob, null, "join", "424242-tiger-velvet");
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Equal("parley: error: no invitation has this code's number — check it, or ask for a new code", unknown.Stderr.Trim());
+
+        var invite = await ParleyExecutable.RunAsync(alice, null, "invite", "--timeout", "60s");
+        var code = CodePattern().Match(invite.Stdout).Groups[1].Value;
+        Assert.NotEqual(0, invite.ExitCode);
+        Assert.Equal("parley: error: the code has expired — ask for a new one", invite.Stderr.Trim());
+        var late = await ParleyExecutable.RunAsync(bob, null, "join", code);
+        Assert.NotEqual(0, late.ExitCode);
+        Assert.Equal("parley: error: the code has expired — ask for a new one", late.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task CodeChatExchangesALineEachWayWithoutContacts()
+    {
+        using var work = new Workspace();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"));
+        var alice = await work.RegisterAsync(server, "alice");
+        var bob = await work.RegisterAsync(server, "bob");
+
+        using var host = new Running(ParleyExecutable.Start(alice, ["chat", "--new-code"], redirectInput: true));
+        var code = await host.WaitForCodeAsync();
+        using var guest = new Running(ParleyExecutable.Start(bob, ["chat", "--code", code], redirectInput: true));
+        await host.WaitForAsync("connected to bob");
+        await guest.WaitForAsync("connected to alice");
+
+        await host.Process.StandardInput.WriteLineAsync("hello from alice");
+        await host.Process.StandardInput.FlushAsync();
+        await guest.WaitForAsync("alice: hello from alice");
+        await guest.Process.StandardInput.WriteLineAsync("hello from bob");
+        await guest.Process.StandardInput.FlushAsync();
+        await host.WaitForAsync("bob: hello from bob");
+
+        // End of input ends alice's side; bob is told and ends too.
+        host.Process.StandardInput.Close();
+        await host.ExitAsync();
+        await guest.WaitForAsync("alice left the chat");
+        guest.Process.StandardInput.Close();
+        await guest.ExitAsync();
+        Assert.True(host.ExitCode == 0, host.ToString());
+        Assert.True(guest.ExitCode == 0, guest.ToString());
+        Assert.Equal(SafetyNumber(host.Stdout), SafetyNumber(guest.Stdout));
+        Assert.Contains("no contacts yet", (await ParleyExecutable.RunOkAsync(alice, "contacts", "list")).Stdout, StringComparison.Ordinal);
+    }
+
+    private static string WriteConfig(Workspace work, string json)
+    {
+        var path = work.Combine("server.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    private static string SafetyNumber(string stdout)
+    {
+        var match = SafetyNumberPattern().Match(stdout);
+        Assert.True(match.Success, $"no safety number in:\n{stdout}");
+        return match.Groups[1].Value;
+    }
+
+    [GeneratedRegex(@"^code: (\S+)$", RegexOptions.Multiline)]
+    private static partial Regex CodePattern();
+
+    [GeneratedRegex(@"safety number with \S+:\s+((?:\d{5} ){11}\d{5})")]
+    private static partial Regex SafetyNumberPattern();
+
+    /// <summary>A long-running `parley` whose output is collected as it comes.</summary>
+    private sealed class Running : IDisposable
+    {
+        private readonly StringBuilder stdout = new();
+        private readonly StringBuilder stderr = new();
+        private readonly Task readers;
+
+        internal Running(Process process)
+        {
+            Process = process;
+            readers = Task.WhenAll(Pump(process.StandardOutput, stdout), Pump(process.StandardError, stderr));
+        }
+
+        internal Process Process { get; }
+
+        internal int ExitCode => Process.ExitCode;
+
+        internal string Stdout
+        {
+            get
+            {
+                lock (stdout)
+                {
+                    return stdout.ToString();
+                }
+            }
+        }
+
+        internal string Stderr
+        {
+            get
+            {
+                lock (stderr)
+                {
+                    return stderr.ToString();
+                }
+            }
+        }
+
+        /// <summary>The invite side prints its code first; read it from stdout.</summary>
+        internal async Task<string> WaitForCodeAsync()
+        {
+            await WaitForAsync("code: ");
+            var deadline = DateTime.UtcNow + Patience;
+            while (DateTime.UtcNow < deadline)
+            {
+                var match = CodePattern().Match(Stdout);
+                if (match.Success)
+                {
+                    return match.Groups[1].Value;
+                }
+
+                await Task.Delay(50);
+            }
+
+            throw new TimeoutException($"no code line:\n{this}");
+        }
+
+        internal async Task WaitForAsync(string expected)
+        {
+            var deadline = DateTime.UtcNow + Patience;
+            while (DateTime.UtcNow < deadline)
+            {
+                if (Stdout.Contains(expected, StringComparison.Ordinal))
+                {
+                    return;
+                }
+
+                if (Process.HasExited)
+                {
+                    await readers;
+                    Assert.Contains(expected, Stdout, StringComparison.Ordinal);
+                    return;
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.Fail($"never printed \"{expected}\":\n{this}");
+        }
+
+        internal async Task ExitAsync()
+        {
+            using var timeout = new CancellationTokenSource(Patience);
+            await Process.WaitForExitAsync(timeout.Token);
+            await readers;
+        }
+
+        public override string ToString() => $"stdout:\n{Stdout}\nstderr:\n{Stderr}";
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+            }
+
+            Process.Dispose();
+        }
+
+        private static async Task Pump(StreamReader reader, StringBuilder into)
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                lock (into)
+                {
+                    into.AppendLine(line);
+                }
+            }
+        }
+    }
+}
