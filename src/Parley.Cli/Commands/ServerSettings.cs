@@ -53,6 +53,7 @@ internal static class ServerSettings
             },
             MaxMessageBytes = EnvInt("PARLEY_MAX_MESSAGE_BYTES") ?? file?.MaxMessageBytes ?? 256 * 1024,
             MaxQueuedPerUser = EnvInt("PARLEY_MAX_QUEUED") ?? file?.MaxQueuedPerUser ?? 10_000,
+            SendsPerSecondPerUser = EnvInt("PARLEY_SENDS_PER_SECOND") ?? 200,
         };
     }
 
