@@ -14,6 +14,7 @@ internal static class ConnectionsScenario
 {
     internal sealed record Options(int Connections = 10_000, int Parallelism = 64, TimeSpan? Settle = null);
 
+
     internal static async Task<ScenarioResult> RunAsync(ServerUnderTest server, LoadSettings settings, Options options, CancellationToken cancellationToken)
     {
         FileLimit.RaiseTo((options.Connections * 2) + 1024);

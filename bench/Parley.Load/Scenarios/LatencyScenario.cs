@@ -64,6 +64,7 @@ internal static class LatencyScenario
                 .Add("messages", total, "messages")
                 .Add("delivered", pairs.Delivered, "delivered and decrypted")
                 .Add("duplicates", pairs.Duplicates, "duplicates")
+                .Add("missing", MissingOf(pairs, total), "missing")
                 .Add("decrypt_failures", pairs.DecryptFailures, "decrypt failures")
                 .Add("pacer_lagged", lagged, "sends started late by > 1 ms")
                 .Add("latency_ms_p50", Ms(histogram, 50), "latency p50 ms")
@@ -83,6 +84,9 @@ internal static class LatencyScenario
             }
         }
     }
+
+    private static int MissingOf(PairedUsers pairs, int total) =>
+        Enumerable.Range(0, pairs.Count).Sum(pair => pairs.MissingOfPair(pair, (total / pairs.Count) + (pair < total % pairs.Count ? 1 : 0)));
 
     /// <summary>Issues <paramref name="total"/> sends at <paramref name="rate"/>, round-robin over the pairs; waits for their delivery.</summary>
     private static async Task<long> OfferAsync(PairedUsers pairs, LoadSettings settings, double rate, int total, CancellationToken cancellationToken)

@@ -65,6 +65,8 @@ internal static class OfflineScenario
                 .Add("queue_msgs_per_s", total / queueSeconds, "queued (committed) msgs/s")
                 .Add("delivered", pairs.Delivered, "delivered and decrypted")
                 .Add("duplicates", pairs.Duplicates, "duplicates")
+                .Add("missing", pairs.Missing(perPair), "missing")
+                .Add("stale", pairs.Stale, "leftovers of an earlier run, acked unread")
                 .Add("decrypt_failures", pairs.DecryptFailures, "decrypt failures")
                 .Add("drain_seconds", drainSeconds, "seconds from reconnect to last decrypted")
                 .Add("drain_msgs_per_s", total / drainSeconds, "drain msgs/s");

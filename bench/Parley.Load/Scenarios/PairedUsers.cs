@@ -55,6 +55,8 @@ internal sealed class PairedUsers : IAsyncDisposable
 
     internal int Missing(int perPair) => ledgers.Sum(l => l.Missing(perPair));
 
+    internal int MissingOfPair(int pair, int expected) => ledgers[pair].Missing(expected);
+
     /// <summary>Pairs users[2i] → users[2i+1] (all connected), opens their streams and completes every handshake.</summary>
     internal static async Task<PairedUsers> OpenAsync(ServerUnderTest server, IReadOnlyList<LoadUser> users, int expectedPerPair, CancellationToken cancellationToken)
     {

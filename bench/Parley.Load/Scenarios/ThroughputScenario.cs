@@ -27,6 +27,8 @@ internal static class ThroughputScenario
                 .Add("window", options.Window, "sends in flight per pair")
                 .Add("delivered", pairs.Delivered, "delivered and decrypted")
                 .Add("duplicates", pairs.Duplicates, "duplicates")
+                .Add("missing", pairs.Missing(options.PerPair), "missing")
+                .Add("stale", pairs.Stale, "leftovers of an earlier run, acked unread")
                 .Add("decrypt_failures", pairs.DecryptFailures, "decrypt failures")
                 .Add("elapsed_s", measured.Elapsed.TotalSeconds, "seconds")
                 .Add("timed_out", measured.TimedOut, "cut short by --max-seconds")
