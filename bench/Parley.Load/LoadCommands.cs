@@ -41,7 +41,8 @@ internal static class LoadCommands
         var connections = Scenario("connections", "C idle logged-in connections with Receive streams; server RSS per connection.", connectionsCount);
         connections.SetAction((r, ct) =>
         {
-            FileLimit.RaiseTo((r.GetValue(connectionsCount) * 2) + 1024);
+            // Each side of a connection is one descriptor in its own process (this one, the server child).
+            FileLimit.RaiseTo(r.GetValue(connectionsCount) + 1024);
             return RunAsync(r, (server, settings, token) =>
                 ConnectionsScenario.RunAsync(server, settings, new ConnectionsScenario.Options(r.GetValue(connectionsCount)), token), ct);
         });

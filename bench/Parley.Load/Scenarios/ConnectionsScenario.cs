@@ -17,7 +17,7 @@ internal static class ConnectionsScenario
 
     internal static async Task<ScenarioResult> RunAsync(ServerUnderTest server, LoadSettings settings, Options options, CancellationToken cancellationToken)
     {
-        FileLimit.RaiseTo((options.Connections * 2) + 1024);
+        FileLimit.RaiseTo(options.Connections + 1024);
         var registered = 0;
         var users = await ProgressDisplay.RunAsync(settings, $"registering {options.Connections:N0} users (cached after)", options.Connections, () => registered, () =>
             Population.PrepareAsync(server, options.Connections, connect: false, parallelism: 16, progress: n => registered = n, cancellationToken));

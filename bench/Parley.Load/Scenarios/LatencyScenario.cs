@@ -29,7 +29,7 @@ internal static class LatencyScenario
             {
                 // Half of a quick throughput run on the same kind of pairs.
                 await using var quick = await PairedUsers.OpenAsync(server, users, 2_000, cancellationToken);
-                var measured = await ThroughputScenario.MeasureAsync(quick, settings with { MaxDuration = TimeSpan.FromSeconds(15) }, new ThroughputScenario.Options(options.Pairs, 2_000), cancellationToken);
+                var measured = await ThroughputScenario.MeasureAsync(server, quick, settings with { MaxDuration = TimeSpan.FromSeconds(15) }, new ThroughputScenario.Options(options.Pairs, 2_000), cancellationToken);
                 calibrated = measured.Rate;
                 rate = measured.Rate / 2;
             }

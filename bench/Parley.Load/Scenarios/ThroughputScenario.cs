@@ -20,7 +20,7 @@ internal static class ThroughputScenario
         try
         {
             await using var pairs = await PairedUsers.OpenAsync(server, users, options.PerPair, cancellationToken);
-            var measured = await MeasureAsync(pairs, settings, options, cancellationToken);
+            var measured = await MeasureAsync(server, pairs, settings, options, cancellationToken);
             var result = new ScenarioResult("throughput", server.Storage)
                 .Add("pairs", options.Pairs, "pairs")
                 .Add("messages", (long)options.Pairs * options.PerPair, "messages sent")
@@ -32,7 +32,14 @@ internal static class ThroughputScenario
                 .Add("decrypt_failures", pairs.DecryptFailures, "decrypt failures")
                 .Add("elapsed_s", measured.Elapsed.TotalSeconds, "seconds")
                 .Add("timed_out", measured.TimedOut, "cut short by --max-seconds")
+                .Add("client_cpu_us_per_msg", measured.ClientCpuMicrosecondsPerMessage, "load tool CPU µs per message (encrypt, send, decrypt, ack)")
                 .Add("delivered_msgs_per_s", measured.Rate, "delivered msgs/s");
+            if (measured.ServerCpuMicrosecondsPerMessage is { } serverUs)
+            {
+                // CPU per message holds still when other work shares the cores; the rate does not.
+                result.Add("server_cpu_us_per_msg", serverUs, "server CPU µs per message");
+            }
+
             return result;
         }
         finally
@@ -44,15 +51,17 @@ internal static class ThroughputScenario
         }
     }
 
-    internal readonly record struct Measurement(TimeSpan Elapsed, double Rate, bool TimedOut);
+    internal readonly record struct Measurement(TimeSpan Elapsed, double Rate, bool TimedOut, double? ServerCpuMicrosecondsPerMessage, double ClientCpuMicrosecondsPerMessage);
 
     /// <summary>Runs the timed phase on pairs already open (also the latency scenario's calibration).</summary>
-    internal static async Task<Measurement> MeasureAsync(PairedUsers pairs, LoadSettings settings, Options options, CancellationToken cancellationToken)
+    internal static async Task<Measurement> MeasureAsync(ServerUnderTest server, PairedUsers pairs, LoadSettings settings, Options options, CancellationToken cancellationToken)
     {
         var total = (long)options.Pairs * options.PerPair;
         var baseline = pairs.Delivered;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(settings.MaxDuration);
+        var serverCpu = server.CpuTime();
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
         var timedOut = false;
         try
@@ -95,6 +104,9 @@ internal static class ThroughputScenario
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started, Math.Max(started + 1, pairs.LastDeliveredTimestamp));
-        return new Measurement(elapsed, (pairs.Delivered - baseline) / elapsed.TotalSeconds, timedOut);
+        var delivered = Math.Max(1, pairs.Delivered - baseline);
+        var serverUs = server.CpuTime() - serverCpu is { } s ? s.TotalMicroseconds / delivered : (double?)null;
+        var clientUs = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / delivered;
+        return new Measurement(elapsed, (pairs.Delivered - baseline) / elapsed.TotalSeconds, timedOut, serverUs, clientUs);
     }
 }

@@ -161,6 +161,25 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         return null;
     }
 
+    /// <summary>CPU time (user + system) the server process has used, or null when it is not our child.</summary>
+    internal TimeSpan? CpuTime()
+    {
+        if (process is null || process.HasExited)
+        {
+            return null;
+        }
+
+        try
+        {
+            process.Refresh();
+            return process.TotalProcessorTime;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (process is not null)

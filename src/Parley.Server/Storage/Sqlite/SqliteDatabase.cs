@@ -84,12 +84,18 @@ internal sealed class SqliteDatabase : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="read"/> on its own connection, outside any explicit transaction.</summary>
+    /// <summary>
+    /// Runs <paramref name="read"/> on its own pooled connection, outside any explicit transaction.
+    /// Read connections skip the per-open PRAGMAs: synchronous matters only to the writer, foreign
+    /// keys only to writes (and are on in the connection string), and a busy reader is retried by
+    /// Microsoft.Data.Sqlite for the command timeout.
+    /// </summary>
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = new SqliteConnection(ConnectionString);
         await using (connection.ConfigureAwait(false))
         {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             return await read(connection, cancellationToken).ConfigureAwait(false);
         }
     }
