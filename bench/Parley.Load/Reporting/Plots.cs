@@ -51,11 +51,12 @@ internal static class Plots
         var plot = new Plot();
         foreach (var series in runs.GroupBy(Series))
         {
-            // Latest run per pair count.
-            var points = series.GroupBy(r => Number(r, "pairs") ?? 0).Select(g => g.Last()).OrderBy(r => Number(r, "pairs")).ToList();
-            var line = plot.Add.Scatter(
-                points.Select(r => Number(r, "pairs") ?? 0).ToArray(),
-                points.Select(r => Number(r, "delivered_msgs_per_s") ?? 0).ToArray());
+            // The mean of the runs at each pair count.
+            var points = series.GroupBy(r => Number(r, "pairs") ?? 0)
+                .Select(g => (Pairs: g.Key, Rate: g.Average(r => Number(r, "delivered_msgs_per_s") ?? 0)))
+                .OrderBy(p => p.Pairs)
+                .ToList();
+            var line = plot.Add.Scatter(points.Select(p => p.Pairs).ToArray(), points.Select(p => p.Rate).ToArray());
             line.LegendText = series.Key;
             line.MarkerSize = 8;
         }
@@ -71,8 +72,8 @@ internal static class Plots
         plot.Axes.Bottom.Label.Text = "sender→receiver pairs";
         plot.Axes.Left.Label.Text = "delivered msgs/s (decrypted)";
         plot.Axes.SetLimitsY(0, double.NaN);
-        plot.Title("Parley relay throughput, 256-byte messages (2 cores, loopback, durable)");
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.Title("Parley relay throughput, 256-byte messages (2 shared cores, loopback, durable; mean of runs)");
+        plot.ShowLegend(Alignment.MiddleCenter);
         plot.SavePng(path, 900, 550);
         return path;
     }

@@ -28,8 +28,9 @@ internal static class LatencyScenario
             if (rate is null)
             {
                 // Half of a quick throughput run on the same kind of pairs.
-                await using var quick = await PairedUsers.OpenAsync(server, users, 2_000, cancellationToken);
-                var measured = await ThroughputScenario.MeasureAsync(server, quick, settings with { MaxDuration = TimeSpan.FromSeconds(15) }, new ThroughputScenario.Options(options.Pairs, 2_000), cancellationToken);
+                // Bounded at 10 s: a cut-short run still gives its rate.
+                await using var quick = await PairedUsers.OpenAsync(server, users, 1_000, cancellationToken);
+                var measured = await ThroughputScenario.MeasureAsync(server, quick, settings with { MaxDuration = TimeSpan.FromSeconds(10) }, new ThroughputScenario.Options(options.Pairs, 1_000), cancellationToken);
                 calibrated = measured.Rate;
                 rate = measured.Rate / 2;
             }

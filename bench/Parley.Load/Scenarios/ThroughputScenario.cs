@@ -97,7 +97,8 @@ internal static class ThroughputScenario
             return 0;
         });
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled }
+            && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             // Bounded in time: what was delivered so far is the figure, flagged as cut short.
             timedOut = true;
