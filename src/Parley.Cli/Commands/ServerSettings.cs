@@ -54,6 +54,7 @@ internal static partial class ServerSettings
             MaxMessageBytes = EnvInt("PARLEY_MAX_MESSAGE_BYTES") ?? file?.MaxMessageBytes ?? 256 * 1024,
             MaxQueuedPerUser = EnvInt("PARLEY_MAX_QUEUED") ?? file?.MaxQueuedPerUser ?? 10_000,
             RendezvousExpiry = TimeSpan.FromSeconds(rendezvousExpiry > 0 ? rendezvousExpiry : throw new ServerStartException("the rendezvous expiry must be a positive number of seconds")),
+            SendsPerSecondPerUser = EnvInt("PARLEY_SENDS_PER_SECOND") ?? 200,
         };
     }
 

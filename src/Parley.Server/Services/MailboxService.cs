@@ -104,11 +104,13 @@ internal sealed partial class MailboxService(
         caller.Require(context);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping, listener.Disconnected);
         var cancellationToken = stopping.Token;
-        var inFlight = new HashSet<string>(StringComparer.Ordinal);
+        // Keyed by the 16-byte id as a value: no string per envelope on the push and ack paths.
+        var inFlight = new HashSet<UInt128>();
         var inFlightLock = new Lock();
         ServerMetrics.ReceiveStreams.Inc();
         LogStreamOpened(logger, user);
         var acks = ReadAcksAsync(user, requestStream, listener, inFlight, inFlightLock, cancellationToken);
+        using var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             long after = 0;
@@ -128,10 +130,10 @@ internal sealed partial class MailboxService(
                     {
                         lock (inFlightLock)
                         {
-                            inFlight.Add(Convert.ToBase64String(envelope.MessageId));
+                            inFlight.Add(IdKey(envelope.MessageId));
                         }
 
-                        await WriteAsync(responseStream, envelope, options.ReceiveWriteTimeout, cancellationToken).ConfigureAwait(false);
+                        await WriteAsync(responseStream, envelope, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
                         after = envelope.Sequence;
                     }
 
@@ -143,7 +145,7 @@ internal sealed partial class MailboxService(
                     if (!caughtUp)
                     {
                         caughtUp = true;
-                        await WriteAsync(responseStream, new ReceiveResponse { CaughtUp = true }, options.ReceiveWriteTimeout, cancellationToken).ConfigureAwait(false);
+                        await WriteAsync(responseStream, new ReceiveResponse { CaughtUp = true }, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
@@ -194,7 +196,7 @@ internal sealed partial class MailboxService(
         return new SendResponse { ServerTimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Duplicate = true };
     }
 
-    private async Task ReadAcksAsync(string user, IAsyncStreamReader<ReceiveRequest> requests, MailboxSignals.Listener listener, HashSet<string> inFlight, Lock inFlightLock, CancellationToken cancellationToken)
+    private async Task ReadAcksAsync(string user, IAsyncStreamReader<ReceiveRequest> requests, MailboxSignals.Listener listener, HashSet<UInt128> inFlight, Lock inFlightLock, CancellationToken cancellationToken)
     {
         await foreach (var request in requests.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -210,7 +212,7 @@ internal sealed partial class MailboxService(
             {
                 foreach (var id in ids)
                 {
-                    inFlight.Remove(Convert.ToBase64String(id));
+                    inFlight.Remove(IdKey(id));
                 }
             }
 
@@ -218,7 +220,9 @@ internal sealed partial class MailboxService(
         }
     }
 
-    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, StoredEnvelope envelope, TimeSpan timeout, CancellationToken cancellationToken)
+    private static UInt128 IdKey(ReadOnlySpan<byte> id) => System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(id);
+
+    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, StoredEnvelope envelope, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
     {
         var response = new ReceiveResponse
         {
@@ -230,12 +234,16 @@ internal sealed partial class MailboxService(
                 ServerTimestampUnixMs = envelope.ServerTimestampMs,
             },
         };
-        await WriteAsync(stream, response, timeout, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(stream, response, timeout, deadline, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, ReceiveResponse response, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes one response within <paramref name="timeout"/>. <paramref name="deadline"/> is the
+    /// stream's one timer source (linked to <paramref name="cancellationToken"/>), re-armed per
+    /// write rather than a new linked source and timer per envelope.
+    /// </summary>
+    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, ReceiveResponse response, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
@@ -245,6 +253,9 @@ internal sealed partial class MailboxService(
         {
             throw new TimeoutException("client stopped reading", e);
         }
+
+        // Disarm the timer; a source that already fired cannot be reused, but then the stream is over.
+        deadline.TryReset();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "receive stream opened for {User}")]

@@ -9,50 +9,41 @@ namespace Parley.Server.Storage.Postgres;
 /// commits late, enqueues to the same recipient take a transaction-scoped advisory lock first
 /// (enqueues to different recipients do not wait for each other).
 /// </summary>
-internal sealed class PostgresMailboxStore(NpgsqlDataSource dataSource) : IMailboxStore
+internal sealed class PostgresMailboxStore : IMailboxStore, IAsyncDisposable
 {
     // First key of pg_advisory_xact_lock(int, int) for "a recipient's mailbox"; the second is hashtext(recipient).
     private const int RecipientLockClass = 0x5061_726C; // "Parl"
 
-    public async Task<bool> EnqueueAsync(StoredEnvelope envelope, CancellationToken cancellationToken)
+    private readonly NpgsqlDataSource dataSource;
+    private readonly PostgresEnqueueBatch batches;
+
+    public PostgresMailboxStore(NpgsqlDataSource dataSource)
+    {
+        this.dataSource = dataSource;
+        batches = new PostgresEnqueueBatch(dataSource, EnqueueAloneAsync);
+    }
+
+    /// <summary>Lets the enqueues already queued finish.</summary>
+    public ValueTask DisposeAsync() => batches.DisposeAsync();
+
+    /// <summary>Envelopes sent concurrently share a transaction (<see cref="PostgresEnqueueBatch"/>).</summary>
+    public Task<bool> EnqueueAsync(StoredEnvelope envelope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
+        return batches.EnqueueAsync(envelope, cancellationToken);
+    }
+
+    /// <summary>Enqueues one envelope in its own transaction (the batch's fallback).</summary>
+    internal async Task<bool> EnqueueAloneAsync(StoredEnvelope envelope, CancellationToken cancellationToken)
+    {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var insert = new NpgsqlBatchCommand("""
-                    INSERT INTO envelopes (message_id, sender, recipient, body, server_ts)
-                    VALUES ($1, $2, $3, $4, $5)
-                    ON CONFLICT (message_id, sender) DO NOTHING
-                    """)
-                {
-                    Parameters =
-                    {
-                        new NpgsqlParameter<byte[]> { TypedValue = envelope.MessageId },
-                        new NpgsqlParameter<string> { TypedValue = envelope.Sender },
-                        new NpgsqlParameter<string> { TypedValue = envelope.Recipient },
-                        new NpgsqlParameter<byte[]> { TypedValue = envelope.Body },
-                        new NpgsqlParameter<long> { TypedValue = envelope.ServerTimestampMs },
-                    },
-                };
-                var batch = new NpgsqlBatch(connection, transaction)
-                {
-                    BatchCommands =
-                    {
-                        new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                        {
-                            Parameters =
-                            {
-                                new NpgsqlParameter<int> { TypedValue = RecipientLockClass },
-                                new NpgsqlParameter<string> { TypedValue = envelope.Recipient },
-                            },
-                        },
-                        insert,
-                    },
-                };
+                var insert = Insert(envelope);
+                var batch = new NpgsqlBatch(connection, transaction) { BatchCommands = { RecipientLock(envelope.Recipient), insert } };
                 await using (batch.ConfigureAwait(false))
                 {
                     await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -64,6 +55,33 @@ internal sealed class PostgresMailboxStore(NpgsqlDataSource dataSource) : IMailb
             }
         }
     }
+
+    /// <summary>pg_advisory_xact_lock on the recipient's mailbox.</summary>
+    internal static NpgsqlBatchCommand RecipientLock(string recipient) => new("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+    {
+        Parameters =
+        {
+            new NpgsqlParameter<int> { TypedValue = RecipientLockClass },
+            new NpgsqlParameter<string> { TypedValue = recipient },
+        },
+    };
+
+    /// <summary>The insert of one envelope; RecordsAffected is 0 for a duplicate (sender, id).</summary>
+    internal static NpgsqlBatchCommand Insert(StoredEnvelope envelope) => new("""
+        INSERT INTO envelopes (message_id, sender, recipient, body, server_ts)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (message_id, sender) DO NOTHING
+        """)
+    {
+        Parameters =
+        {
+            new NpgsqlParameter<byte[]> { TypedValue = envelope.MessageId },
+            new NpgsqlParameter<string> { TypedValue = envelope.Sender },
+            new NpgsqlParameter<string> { TypedValue = envelope.Recipient },
+            new NpgsqlParameter<byte[]> { TypedValue = envelope.Body },
+            new NpgsqlParameter<long> { TypedValue = envelope.ServerTimestampMs },
+        },
+    };
 
     public async Task<IReadOnlyList<StoredEnvelope>> PeekAsync(string recipient, long afterSequence, int max, CancellationToken cancellationToken)
     {

@@ -19,6 +19,7 @@ internal sealed class PostgresServerStore : IServerStore
     private const long MigrationLockKey = 0x5061_726C_6579_0001; // "Parley" 1
 
     private readonly NpgsqlDataSource dataSource;
+    private readonly PostgresMailboxStore mailbox;
     private readonly ILogger logger;
 
     /// <param name="connectionString">An Npgsql connection string ("Host=...;Username=...;Database=...").</param>
@@ -36,7 +37,8 @@ internal sealed class PostgresServerStore : IServerStore
         this.logger = logger ?? NullLogger.Instance;
         Users = new PostgresUserStore(dataSource);
         PreKeys = new PostgresPreKeyDirectoryStore(dataSource);
-        Mailbox = new PostgresMailboxStore(dataSource);
+        mailbox = new PostgresMailboxStore(dataSource);
+        Mailbox = mailbox;
     }
 
     public IUserStore Users { get; }
@@ -119,5 +121,9 @@ internal sealed class PostgresServerStore : IServerStore
         }
     }
 
-    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await mailbox.DisposeAsync().ConfigureAwait(false);
+        await dataSource.DisposeAsync().ConfigureAwait(false);
+    }
 }

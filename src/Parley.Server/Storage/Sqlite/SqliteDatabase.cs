@@ -12,15 +12,22 @@ namespace Parley.Server.Storage.Sqlite;
 /// mode is persistent), so readers never block the writer and need no lock here.
 /// Writes run in BEGIN IMMEDIATE transactions: the write lock is taken before the first read, so
 /// a read-then-write (taking a one-time prekey) cannot interleave with another writer, even one in
-/// another process. Within this process writers also queue on an async gate, which keeps them off
-/// SQLite's sleeping busy handler and frees their threads while they wait.
+/// another process. Within this process every write goes through one writer thread that commits
+/// the writes queued meanwhile together (<see cref="SqliteGroupCommit"/>): one fsync for many
+/// concurrent sends, each still answered only after its own commit.
 /// Microsoft.Data.Sqlite completes its async methods synchronously; the calls are short.
 /// </remarks>
 internal sealed class SqliteDatabase : IDisposable
 {
     private const int BusyTimeoutMilliseconds = 10_000;
 
-    private readonly SemaphoreSlim writeGate = new(1, 1);
+    private static readonly string Settings = $"""
+        PRAGMA foreign_keys = ON;
+        PRAGMA synchronous = FULL;
+        PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
+        """;
+
+    private readonly SqliteGroupCommit groupCommit;
 
     public SqliteDatabase(string path)
     {
@@ -34,6 +41,7 @@ internal sealed class SqliteDatabase : IDisposable
             ForeignKeys = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
+        groupCommit = new SqliteGroupCommit(Open);
     }
 
     public string ConnectionString { get; }
@@ -46,11 +54,7 @@ internal sealed class SqliteDatabase : IDisposable
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var settings = connection.CreateCommand();
-            settings.CommandText = $"""
-                PRAGMA foreign_keys = ON;
-                PRAGMA synchronous = FULL;
-                PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
-                """;
+            settings.CommandText = Settings;
             await settings.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
@@ -61,50 +65,59 @@ internal sealed class SqliteDatabase : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="read"/> on its own connection, outside any explicit transaction.</summary>
+    /// <summary>As <see cref="OpenAsync"/>, for the writer thread.</summary>
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            connection.Open();
+            using var settings = connection.CreateCommand();
+            settings.CommandText = Settings;
+            settings.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on its own pooled connection, outside any explicit transaction.
+    /// Read connections skip the per-open PRAGMAs: synchronous matters only to the writer, foreign
+    /// keys only to writes (and are on in the connection string), and a busy reader is retried by
+    /// Microsoft.Data.Sqlite for the command timeout.
+    /// </summary>
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var connection = new SqliteConnection(ConnectionString);
         await using (connection.ConfigureAwait(false))
         {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             return await read(connection, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// Runs <paramref name="write"/> in a BEGIN IMMEDIATE transaction and commits it (synchronous=FULL:
-    /// durable on return); an exception rolls everything back. Commands created on the connection
-    /// inside <paramref name="write"/> join the transaction.
+    /// Runs <paramref name="write"/> in a BEGIN IMMEDIATE transaction, possibly shared with other
+    /// writes queued at the same time, and returns once that transaction is committed
+    /// (synchronous=FULL: durable on return); an exception fails this write alone and leaves none
+    /// of its changes. Commands created on the connection inside <paramref name="write"/> join the
+    /// transaction; <paramref name="write"/> must not keep the connection or start transactions.
     /// </summary>
-    public async Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
-    {
-        await writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using (connection.ConfigureAwait(false))
-            {
-                // deferred: false is BEGIN IMMEDIATE.
-                using var transaction = connection.BeginTransaction(deferred: false);
-                var result = await write(connection, cancellationToken).ConfigureAwait(false);
-                transaction.Commit();
-                return result;
-            }
-        }
-        finally
-        {
-            writeGate.Release();
-        }
-    }
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
+        groupCommit.WriteAsync(write, cancellationToken);
 
     /// <summary>Closes the pooled connections, so the file is released.</summary>
     public void Dispose()
     {
+        groupCommit.Dispose();
         using (var connection = new SqliteConnection(ConnectionString))
         {
             SqliteConnection.ClearPool(connection);
         }
 
-        writeGate.Dispose();
     }
 }

@@ -1,0 +1,140 @@
+using System.CommandLine;
+using Parley.Load.Reporting;
+using Parley.Load.Scenarios;
+using Parley.Load.Server;
+
+namespace Parley.Load;
+
+/// <summary>The scenario subcommands and their shared options.</summary>
+internal static class LoadCommands
+{
+    private static readonly Option<string> Storage = new("--storage") { Description = "sqlite (default) or postgres (a private cluster is started).", DefaultValueFactory = _ => "sqlite" };
+    private static readonly Option<string?> Data = new("--data") { Description = "Data directory of the started server; the load users are cached in it. Default $TMPDIR/parley-load/<storage>." };
+    private static readonly Option<string?> Parley = new("--parley") { Description = "The parley executable to start (default: the Release build in this repository)." };
+    private static readonly Option<string?> ServerUrl = new("--server") { Description = "Target an existing server instead of starting one (no RSS figures)." };
+    private static readonly Option<string?> Fingerprint = new("--ca-fingerprint") { Description = "The CA fingerprint of --server." };
+    private static readonly Option<int> MaxSeconds = new("--max-seconds") { Description = "Upper bound on the measured phase.", DefaultValueFactory = _ => 60 };
+    private static readonly Option<bool> Json = new("--json") { Description = "Print only the JSON line (no table, no progress bar)." };
+    private static readonly Option<string?> Out = new("--out") { Description = "Also append the JSON line to this file (input of `plot`)." };
+    private static readonly Option<bool> Anchor = new("--anchor") { Description = "Also run ../shared/anchors/relay/mosquitto-anchor.sh and print ratios." };
+    private static readonly Option<string?> Label = new("--label") { Description = "A tag written into the JSON line (e.g. before, after) and used as the plot series." };
+    private static readonly Option<string?> AnchorDir = new("--anchor-dir") { Description = "Where mosquitto-anchor.sh is (default: found beside the repository)." };
+
+    internal static IEnumerable<Command> Create()
+    {
+        var pairs = new Option<int>("--pairs") { Description = "Sender→receiver pairs.", DefaultValueFactory = _ => 10 };
+        var count = new Option<int>("--count") { Description = "Messages per pair.", DefaultValueFactory = _ => 10_000 };
+        var window = new Option<int>("--window") { Description = "Send calls in flight per pair.", DefaultValueFactory = _ => 32 };
+        var throughput = Scenario("throughput", "P pairs send 256-byte messages as fast as flow control allows; delivered (decrypted) msgs/s.", pairs, count, window);
+        throughput.SetAction((r, ct) => RunAsync(r, (server, settings, token) =>
+            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(r.GetValue(pairs), r.GetValue(count), r.GetValue(window)), token), ct));
+
+        var latencyPairs = new Option<int>("--pairs") { Description = "Pairs the offered rate is spread over.", DefaultValueFactory = _ => 10 };
+        var rate = new Option<double?>("--rate") { Description = "Offered msgs/s (default: half of a quick throughput run)." };
+        var seconds = new Option<double>("--seconds") { Description = "How long the rate is offered.", DefaultValueFactory = _ => 10 };
+        var roundTrips = new Option<int>("--round-trips") { Description = "Ping-pong round trips (after 50 warm-up).", DefaultValueFactory = _ => 1000 };
+        var latency = Scenario("latency", "A fixed offered rate; HDR histogram of send → decrypted, and the ping-pong round trip.", latencyPairs, rate, seconds, roundTrips);
+        latency.SetAction((r, ct) => RunAsync(r, (server, settings, token) =>
+            LatencyScenario.RunAsync(server, settings, new LatencyScenario.Options(r.GetValue(latencyPairs), r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(seconds)), r.GetValue(roundTrips)), token), ct));
+
+        var connectionsCount = new Option<int>("--connections") { Description = "Idle authenticated connections.", DefaultValueFactory = _ => 10_000 };
+        var connections = Scenario("connections", "C idle logged-in connections with Receive streams; server RSS per connection.", connectionsCount);
+        connections.SetAction((r, ct) =>
+        {
+            // Each side of a connection is one descriptor in its own process (this one, the server child).
+            FileLimit.RaiseTo(r.GetValue(connectionsCount) + 1024);
+            return RunAsync(r, (server, settings, token) =>
+                ConnectionsScenario.RunAsync(server, settings, new ConnectionsScenario.Options(r.GetValue(connectionsCount)), token), ct);
+        });
+
+        var offlinePairs = new Option<int>("--pairs") { Description = "Offline receivers (one sender each).", DefaultValueFactory = _ => 10 };
+        var messages = new Option<int>("--messages") { Description = "Messages queued in all.", DefaultValueFactory = _ => 10_000 };
+        var offline = Scenario("offline", "M messages queued for offline users, then they connect; drain msgs/s.", offlinePairs, messages);
+        offline.SetAction((r, ct) => RunAsync(r, (server, settings, token) =>
+            OfflineScenario.RunAsync(server, settings, new OfflineScenario.Options(r.GetValue(offlinePairs), r.GetValue(messages)), token), ct));
+
+        return [throughput, latency, connections, offline, PlotCommand.Create()];
+    }
+
+    private static Command Scenario(string name, string description, params Option[] options)
+    {
+        var command = new Command(name, description);
+        foreach (var option in options.Concat([Storage, Data, Parley, ServerUrl, Fingerprint, MaxSeconds, Json, Out, Anchor, AnchorDir, Label]))
+        {
+            command.Options.Add(option);
+        }
+
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Func<ServerUnderTest, LoadSettings, CancellationToken, Task<ScenarioResult>> scenario, CancellationToken cancellationToken)
+    {
+        var storage = parse.GetValue(Storage)!.ToLowerInvariant();
+        if (storage is not ("sqlite" or "postgres"))
+        {
+            await Console.Error.WriteLineAsync($"parley-load: error: --storage must be sqlite or postgres (got {storage})");
+            return 2;
+        }
+
+        var settings = new LoadSettings
+        {
+            Storage = storage,
+            DataDirectory = parse.GetValue(Data) ?? Path.Combine(Path.GetTempPath(), "parley-load", storage),
+            ParleyExecutable = parse.GetValue(Parley),
+            MaxDuration = TimeSpan.FromSeconds(parse.GetValue(MaxSeconds)),
+            Json = parse.GetValue(Json),
+            Quiet = parse.GetValue(Json),
+            ResultsFile = parse.GetValue(Out),
+            Anchor = parse.GetValue(Anchor),
+            Label = parse.GetValue(Label),
+        };
+        try
+        {
+            var url = parse.GetValue(ServerUrl);
+            await using var server = url is null
+                ? await ServerUnderTest.StartAsync(settings, cancellationToken)
+                : await ServerUnderTest.TargetAsync(new Uri(url), parse.GetValue(Fingerprint) ?? throw new InvalidOperationException("--server needs --ca-fingerprint"), cancellationToken);
+            var result = await scenario(server, settings, cancellationToken);
+            if (settings.Label is { } label)
+            {
+                result.Add("label", label, "label");
+            }
+
+            if (settings.Anchor)
+            {
+                await AddAnchorAsync(result, parse.GetValue(AnchorDir), cancellationToken);
+            }
+
+            result.Print(settings);
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or Grpc.Core.RpcException or OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync($"parley-load: error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static async Task AddAnchorAsync(ScenarioResult result, string? anchorDirectory, CancellationToken cancellationToken)
+    {
+        switch (result.Scenario)
+        {
+            case "throughput" or "offline":
+                var mosquitto = await MosquittoAnchor.MeasureThroughputAsync(anchorDirectory, cancellationToken);
+                if (mosquitto is { } m)
+                {
+                    var key = result.Scenario == "throughput" ? "delivered_msgs_per_s" : "drain_msgs_per_s";
+                    result.Add("anchor_mosquitto_qos1_msgs_per_s", m, "Mosquitto QoS 1 persistent msgs/s (same run)")
+                        .Add("ratio_vs_mosquitto", (result.Get(key) ?? 0) / m, "Parley / Mosquitto");
+                }
+
+                break;
+            case "latency":
+                result.Add("anchor_mosquitto_nodelay_rtt_ms_p50", MosquittoAnchor.NoDelayRttP50Ms, "Mosquitto TCP_NODELAY RTT p50 ms (RESULTS.md)")
+                    .Add("anchor_mosquitto_nodelay_rtt_ms_p99", MosquittoAnchor.NoDelayRttP99Ms, "Mosquitto TCP_NODELAY RTT p99 ms (RESULTS.md)")
+                    .Add("ratio_rtt_p50_vs_mosquitto", (result.Get("rtt_ms_p50") ?? 0) / MosquittoAnchor.NoDelayRttP50Ms, "Parley RTT p50 / Mosquitto")
+                    .Add("ratio_latency_p99_vs_mosquitto_rtt_p99", (result.Get("latency_ms_p99") ?? 0) / MosquittoAnchor.NoDelayRttP99Ms, "Parley p99 / Mosquitto RTT p99");
+                break;
+        }
+    }
+}

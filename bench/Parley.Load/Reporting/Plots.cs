@@ -1,0 +1,87 @@
+using System.Text.Json;
+using ScottPlot;
+
+namespace Parley.Load.Reporting;
+
+/// <summary>The two plots of docs/performance.md, drawn with ScottPlot from result JSON lines.</summary>
+internal static class Plots
+{
+    private static readonly string[] Percentiles = ["latency_ms_p50", "latency_ms_p90", "latency_ms_p99", "latency_ms_p999"];
+
+    internal static IEnumerable<string> Write(IReadOnlyList<JsonElement> results, string directory)
+    {
+        var latency = results.Where(r => Text(r, "scenario") == "latency").ToList();
+        if (latency.Count > 0)
+        {
+            yield return LatencyPercentiles(latency, Path.Combine(directory, "relay-latency-percentiles.png"));
+        }
+
+        var throughput = results.Where(r => Text(r, "scenario") == "throughput").ToList();
+        if (throughput.Count > 0)
+        {
+            yield return ThroughputByPairs(throughput, Path.Combine(directory, "relay-throughput-by-pairs.png"));
+        }
+    }
+
+    private static string LatencyPercentiles(List<JsonElement> runs, string path)
+    {
+        var plot = new Plot();
+        // The latest run of each series (storage and label) is the one drawn.
+        foreach (var run in runs.GroupBy(Series).Select(g => g.Last()))
+        {
+            var ys = Percentiles.Select(p => Number(run, p) ?? double.NaN).ToArray();
+            var line = plot.Add.Scatter(Enumerable.Range(0, ys.Length).Select(i => (double)i).ToArray(), ys);
+            line.LegendText = $"{Series(run)} @ {Number(run, "offered_msgs_per_s"):N0} msgs/s";
+            line.MarkerSize = 8;
+        }
+
+        var goal = plot.Add.HorizontalLine(5);
+        goal.LegendText = "goal: p99 < 5 ms";
+        goal.LinePattern = LinePattern.Dashed;
+        plot.Axes.Bottom.SetTicks([0, 1, 2, 3], ["p50", "p90", "p99", "p99.9"]);
+        plot.Axes.Left.Label.Text = "send → decrypted at receiver (ms)";
+        plot.Title("Parley relay latency at half its throughput (2 cores, loopback, durable)");
+        plot.ShowLegend(Alignment.UpperLeft);
+        plot.SavePng(path, 900, 550);
+        return path;
+    }
+
+    private static string ThroughputByPairs(List<JsonElement> runs, string path)
+    {
+        var plot = new Plot();
+        foreach (var series in runs.GroupBy(Series))
+        {
+            // The mean of the runs at each pair count.
+            var points = series.GroupBy(r => Number(r, "pairs") ?? 0)
+                .Select(g => (Pairs: g.Key, Rate: g.Average(r => Number(r, "delivered_msgs_per_s") ?? 0)))
+                .OrderBy(p => p.Pairs)
+                .ToList();
+            var line = plot.Add.Scatter(points.Select(p => p.Pairs).ToArray(), points.Select(p => p.Rate).ToArray());
+            line.LegendText = series.Key;
+            line.MarkerSize = 8;
+        }
+
+        var anchors = runs.Select(r => Number(r, "anchor_mosquitto_qos1_msgs_per_s")).OfType<double>().ToList();
+        if (anchors.Count > 0)
+        {
+            var mosquitto = plot.Add.HorizontalLine(anchors.Average());
+            mosquitto.LegendText = "Mosquitto QoS 1 persistent, 10 pairs (same machine)";
+            mosquitto.LinePattern = LinePattern.Dashed;
+        }
+
+        plot.Axes.Bottom.Label.Text = "sender→receiver pairs";
+        plot.Axes.Left.Label.Text = "delivered msgs/s (decrypted)";
+        plot.Axes.SetLimitsY(0, double.NaN);
+        plot.Title("Parley relay throughput, 256-byte messages (2 shared cores, loopback, durable; mean of runs)");
+        plot.ShowLegend(Alignment.MiddleCenter);
+        plot.SavePng(path, 900, 550);
+        return path;
+    }
+
+    private static string Series(JsonElement run) =>
+        Text(run, "label") is { Length: > 0 } label ? $"{Text(run, "storage")} ({label})" : Text(run, "storage") ?? "?";
+
+    private static string? Text(JsonElement e, string key) => e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static double? Number(JsonElement e, string key) => e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+}

@@ -1,0 +1,159 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>
+/// Group commit: one writer thread takes every write queued while the previous commit was being
+/// fsynced and runs them in one BEGIN IMMEDIATE transaction, so N concurrent sends cost one fsync
+/// instead of N. Each caller's task completes only after the COMMIT that holds its write has
+/// returned (synchronous=FULL: durable), so "acknowledge after commit" holds per write.
+/// </summary>
+/// <remarks>
+/// A write that throws must not take the others down with it: the batch is rolled back and its
+/// writes are replayed one transaction each, so only the failing one fails. The writes are
+/// functions of the database state alone (no effect outside it), so replaying one after a
+/// rollback is the same as running it once. Writes complete synchronously (Microsoft.Data.Sqlite
+/// has no real async I/O), hence a dedicated thread rather than a thread-pool loop that would
+/// block a pool thread for every fsync.
+/// </remarks>
+internal sealed class SqliteGroupCommit : IDisposable
+{
+    /// <summary>Most writes in one transaction; bounds the time a late joiner waits behind a batch.</summary>
+    internal const int MaxBatch = 512;
+
+    private readonly Func<SqliteConnection> open;
+    private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Thread writer;
+    private SqliteConnection? connection;
+
+    internal SqliteGroupCommit(Func<SqliteConnection> open)
+    {
+        this.open = open;
+        writer = new Thread(Run) { IsBackground = true, Name = "parley-sqlite-writer" };
+        writer.Start();
+    }
+
+    /// <summary>Queues <paramref name="write"/>; the task completes once its transaction is committed.</summary>
+    internal Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var pending = new PendingWrite<T>(write, cancellationToken);
+        ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(pending), this);
+
+        return pending.Task;
+    }
+
+    public void Dispose()
+    {
+        queue.Writer.TryComplete();
+        writer.Join();
+        connection?.Dispose();
+    }
+
+    private void Run()
+    {
+        var batch = new List<PendingWrite>(MaxBatch);
+        while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && queue.Reader.TryRead(out var pending))
+            {
+                // A caller that gave up before its write started gets a cancelled task and no write.
+                if (!pending.CancelIfRequested())
+                {
+                    batch.Add(pending);
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                CommitBatch(batch);
+            }
+        }
+    }
+
+    private void CommitBatch(List<PendingWrite> batch)
+    {
+        // Whatever a write throws is its caller's error; the writer thread itself must go on.
+        try
+        {
+            var db = connection ??= open();
+            using (var transaction = db.BeginTransaction(deferred: false))
+            {
+                foreach (var pending in batch)
+                {
+                    pending.Run(db);
+                }
+
+                transaction.Commit();
+            }
+
+            foreach (var pending in batch)
+            {
+                pending.Publish();
+            }
+        }
+        catch (Exception e)
+        {
+            ResetConnection();
+            if (batch.Count == 1)
+            {
+                batch[0].Fail(e);
+                return;
+            }
+
+            // Replay one by one so that only the write that fails is failed.
+            foreach (var pending in batch)
+            {
+                CommitBatch([pending]);
+            }
+        }
+    }
+
+    private void ResetConnection()
+    {
+        connection?.Dispose();
+        connection = null;
+    }
+
+    private abstract class PendingWrite
+    {
+        /// <summary>True (and the caller's task cancelled) when the caller cancelled before the write ran.</summary>
+        internal abstract bool CancelIfRequested();
+
+        internal abstract void Run(SqliteConnection connection);
+
+        /// <summary>After COMMIT: hands the result to the caller.</summary>
+        internal abstract void Publish();
+
+        internal abstract void Fail(Exception exception);
+    }
+
+    private sealed class PendingWrite<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken) : PendingWrite
+    {
+        // Continuations must not run on the writer thread: it has the next batch to commit.
+        private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T result = default!;
+
+        internal Task<T> Task => completion.Task;
+
+        internal override bool CancelIfRequested()
+        {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            completion.TrySetCanceled(cancellationToken);
+            return true;
+        }
+
+        internal override void Run(SqliteConnection connection) =>
+            result = write(connection, CancellationToken.None).GetAwaiter().GetResult();
+
+        internal override void Publish() => completion.TrySetResult(result);
+
+        internal override void Fail(Exception exception) => completion.TrySetException(exception);
+    }
+}

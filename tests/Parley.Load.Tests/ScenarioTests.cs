@@ -1,0 +1,101 @@
+using Parley.Load;
+using Parley.Load.Reporting;
+using Parley.Load.Scenarios;
+using Parley.Load.Server;
+
+namespace Parley.Load.Tests;
+
+/// <summary>
+/// Every scenario in a tiny configuration against a real `parley serve` process: the counts must
+/// add up (each message delivered and decrypted exactly once). No assertion on speed.
+/// </summary>
+public sealed class ScenarioTests : IDisposable
+{
+    private readonly DirectoryInfo data = Directory.CreateTempSubdirectory("parley-load-test-");
+
+    [Fact]
+    public async Task Throughput_DeliversEveryMessageOnceDecrypted()
+    {
+        var result = await RunAsync("sqlite", (server, settings, ct) =>
+            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 2, PerPair: 40, Window: 4), ct));
+
+        AssertExactlyOnce(result, expected: 80);
+        Assert.True(result.Get("delivered_msgs_per_s") > 0);
+    }
+
+    [Fact]
+    public async Task Throughput_OnPostgres_DeliversEveryMessageOnceDecrypted()
+    {
+        var result = await RunAsync("postgres", (server, settings, ct) =>
+            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 2, PerPair: 20, Window: 4), ct));
+
+        AssertExactlyOnce(result, expected: 40);
+    }
+
+    [Fact]
+    public async Task Latency_RecordsEveryMessageAndTheRoundTrips()
+    {
+        var result = await RunAsync("sqlite", (server, settings, ct) =>
+            LatencyScenario.RunAsync(server, settings, new LatencyScenario.Options(Pairs: 2, Rate: 100, Duration: TimeSpan.FromSeconds(0.5), RoundTrips: 5), ct));
+
+        AssertExactlyOnce(result, expected: 50);
+        Assert.True(result.Get("latency_ms_p50") > 0);
+        Assert.True(result.Get("latency_ms_p999") >= result.Get("latency_ms_p50"));
+        Assert.True(result.Get("rtt_ms_p50") > 0);
+    }
+
+    [Fact]
+    public async Task Connections_HoldsEveryConnectionOpenAndReadsServerMemory()
+    {
+        var result = await RunAsync("sqlite", (server, settings, ct) =>
+            ConnectionsScenario.RunAsync(server, settings, new ConnectionsScenario.Options(Connections: 6, Parallelism: 3, Settle: TimeSpan.FromMilliseconds(200)), ct));
+
+        Assert.Equal(6, result.Get("open_after_settle"));
+        Assert.NotNull(result.Get("rss_bytes_per_connection"));
+        Assert.True(result.Get("server_rss_after_bytes") > 0);
+    }
+
+    [Fact]
+    public async Task Offline_DrainsEveryQueuedMessageOnceDecrypted()
+    {
+        var result = await RunAsync("sqlite", (server, settings, ct) =>
+            OfflineScenario.RunAsync(server, settings, new OfflineScenario.Options(Pairs: 2, Messages: 30, Window: 3), ct));
+
+        AssertExactlyOnce(result, expected: 30);
+        Assert.True(result.Get("drain_msgs_per_s") > 0);
+    }
+
+    [Fact]
+    public async Task CachedUsers_AreReusedByTheNextRun()
+    {
+        await RunAsync("sqlite", (server, settings, ct) =>
+            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 1, PerPair: 5, Window: 1), ct));
+        var cached = File.ReadAllLines(Path.Combine(data.FullName, "load-users", "users.txt"));
+
+        var again = await RunAsync("sqlite", (server, settings, ct) =>
+            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 1, PerPair: 5, Window: 1), ct));
+
+        Assert.Equal(2, cached.Length);
+        Assert.Equal(cached, File.ReadAllLines(Path.Combine(data.FullName, "load-users", "users.txt")));
+        AssertExactlyOnce(again, expected: 5);
+    }
+
+    public void Dispose() => data.Delete(recursive: true);
+
+    private static void AssertExactlyOnce(ScenarioResult result, int expected)
+    {
+        Assert.Equal(expected, result.Get("messages"));
+        Assert.Equal(expected, result.Get("delivered"));
+        Assert.Equal(0, result.Get("duplicates"));
+        Assert.Equal(0, result.Get("missing"));
+        Assert.Equal(0, result.Get("decrypt_failures"));
+    }
+
+    private async Task<ScenarioResult> RunAsync(string storage, Func<ServerUnderTest, LoadSettings, CancellationToken, Task<ScenarioResult>> scenario)
+    {
+        var settings = new LoadSettings { Storage = storage, DataDirectory = data.FullName, Quiet = true, MaxDuration = TimeSpan.FromSeconds(90) };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await using var server = await ServerUnderTest.StartAsync(settings, timeout.Token);
+        return await scenario(server, settings, timeout.Token);
+    }
+}
