@@ -9,11 +9,24 @@ namespace Parley.Cli.Commands;
 /// </summary>
 internal static class ServerSettings
 {
-    internal sealed record Flags(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, string? Config);
+    internal sealed record Flags(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, string? Config, string? Redis = null, string? NodeId = null);
 
     private static readonly JsonSerializerOptions FileJson = new() { PropertyNameCaseInsensitive = true, ReadCommentHandling = JsonCommentHandling.Skip };
 
-    private sealed record FileSettings(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, int? MaxMessageBytes, int? MaxQueuedPerUser);
+    private sealed record FileSettings(
+        string? Data,
+        string? Listen,
+        string? Storage,
+        string? Postgres,
+        string[]? Hosts,
+        string? Registration,
+        int? MaxMessageBytes,
+        int? MaxQueuedPerUser,
+        string? Redis,
+        string? NodeId,
+        int? PollIntervalMs,
+        int? DegradedPollIntervalMs,
+        int? SendsPerSecondPerUser);
 
     internal static ServerOptions Resolve(Flags flags)
     {
@@ -27,6 +40,15 @@ internal static class ServerSettings
             ?? file?.Hosts
             ?? ["localhost", "127.0.0.1"];
         var registration = flags.Registration ?? Env("PARLEY_REGISTRATION") ?? file?.Registration ?? "open";
+        var redis = flags.Redis ?? Env("PARLEY_REDIS") ?? file?.Redis;
+        var nodeId = flags.NodeId ?? Env("PARLEY_NODE_ID") ?? file?.NodeId;
+        if (nodeId is not null && !ServerOptions.IsValidNodeId(nodeId))
+        {
+            throw new ServerStartException($"--node-id must be 1-64 characters A-Z, a-z, 0-9, '.', '_', '-' (got \"{nodeId}\")");
+        }
+
+        var pollInterval = Milliseconds("PARLEY_POLL_INTERVAL_MS", file?.PollIntervalMs, 5000);
+        var degradedPollInterval = Milliseconds("PARLEY_DEGRADED_POLL_INTERVAL_MS", file?.DegradedPollIntervalMs, 1000);
 
         if (!Uri.TryCreate(listen, UriKind.Absolute, out var listenUri))
         {
@@ -53,8 +75,19 @@ internal static class ServerSettings
             },
             MaxMessageBytes = EnvInt("PARLEY_MAX_MESSAGE_BYTES") ?? file?.MaxMessageBytes ?? 256 * 1024,
             MaxQueuedPerUser = EnvInt("PARLEY_MAX_QUEUED") ?? file?.MaxQueuedPerUser ?? 10_000,
+            SendsPerSecondPerUser = Positive("PARLEY_SENDS_PER_SECOND", EnvInt("PARLEY_SENDS_PER_SECOND") ?? file?.SendsPerSecondPerUser ?? 200),
+            Redis = redis,
+            NodeId = nodeId ?? ServerOptions.DefaultNodeId(),
+            PollInterval = pollInterval,
+            DegradedPollInterval = degradedPollInterval,
         };
     }
+
+    private static TimeSpan Milliseconds(string name, int? fromFile, int fallback) =>
+        TimeSpan.FromMilliseconds(Positive(name, EnvInt(name) ?? fromFile ?? fallback));
+
+    private static int Positive(string name, int value) =>
+        value > 0 ? value : throw new ServerStartException($"{name} must be a positive number (got {value})");
 
     internal static string DefaultDataDirectory()
     {
