@@ -71,4 +71,23 @@ public sealed class CrossNodeDeliveryTests
         // Each message shown once, by one of the two.
         Assert.Equal(["before the takeover", "after the takeover"], [.. first.Texts, .. second.Texts]);
     }
+
+    [Fact]
+    public async Task RevocationOnOneNodeEndsTheUsersStreamOnAnother()
+    {
+        await using var deployment = await Deployment.StartAsync(nodes: 3, pollInterval: NoPolling, degradedPollInterval: TimeSpan.FromSeconds(1));
+        var (a, b) = (deployment.Nodes[0], deployment.Nodes[1]);
+        var alice = await deployment.RegisterAsync("alice", deployment.Route(b));
+
+        await using var inbox = FollowingInbox.Start(alice);
+        Assert.True(await Deployment.EventuallyAsync(async () => await deployment.MetricAsync(b, "parley_receive_streams") == 1, Wait));
+
+        // The operator revokes alice through node a.
+        await ParleyExecutable.RunOkAsync(deployment.Work.User("operator"), "admin", "revoke", "alice", "--data", deployment.DataDirectory, "--server", a.Url);
+
+        var (exitCode, errors) = await inbox.EndedAsync(Wait);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("revoked", errors, StringComparison.Ordinal);
+        Assert.True(await deployment.MetricAsync(b, "parley_cluster_events_received_total{kind=\"revoke\"}") >= 1);
+    }
 }

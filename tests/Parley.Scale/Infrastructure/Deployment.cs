@@ -34,6 +34,9 @@ internal sealed class Deployment : IAsyncDisposable
 
     internal string CaPem { get; }
 
+    /// <summary>The data directory every node shares (CA, TLS certificate, admin token).</summary>
+    internal string DataDirectory => Nodes[0].DataDirectory;
+
     internal string CaFingerprint => Nodes[0].CaFingerprint;
 
     /// <param name="nodes">How many `parley serve` processes.</param>
