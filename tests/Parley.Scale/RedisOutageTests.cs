@@ -47,4 +47,23 @@ public sealed class RedisOutageTests
         Assert.True(await inbox.ShowsAsync("after redis returned", Wait), $"not pushed after recovery; shown: [{string.Join(", ", inbox.Texts)}]");
         Assert.Equal(["while redis is up", "while redis is down", "after redis returned"], inbox.Texts);
     }
+
+    [Fact]
+    public async Task RevocationWhileRedisIsDownStillEndsTheUsersStreamOnAnotherNode()
+    {
+        await using var deployment = await Deployment.StartAsync(nodes: 3, pollInterval: TimeSpan.FromMinutes(10), degradedPollInterval: TimeSpan.FromSeconds(1));
+        var (a, b) = (deployment.Nodes[0], deployment.Nodes[1]);
+        var alice = await deployment.RegisterAsync("alice", deployment.Route(b));
+        await using var inbox = FollowingInbox.Start(alice);
+        Assert.True(await Deployment.EventuallyAsync(async () => await deployment.MetricAsync(b, "parley_receive_streams") == 1, Wait));
+
+        await deployment.Redis.StopAsync();
+        Assert.True(await Deployment.EventuallyAsync(async () => (await deployment.HealthAsync(b)).Body.StartsWith("degraded", StringComparison.Ordinal), Wait));
+
+        // No event can carry this revocation to node b; its sweep of the database finds it.
+        await ParleyExecutable.RunOkAsync(deployment.Work.User("operator"), "admin", "revoke", "alice", "--data", deployment.DataDirectory, "--server", a.Url);
+        var (exitCode, errors) = await inbox.EndedAsync(Wait);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("revoked", errors, StringComparison.Ordinal);
+    }
 }

@@ -89,6 +89,9 @@ internal sealed class MailboxSignals
 
     internal int ConnectedListeners => listeners.Values.Sum(s => s.Count);
 
+    /// <summary>The users with a Receive stream on this node.</summary>
+    internal IEnumerable<string> ListeningUsers() => listeners.Where(pair => !pair.Value.IsEmpty).Select(pair => pair.Key);
+
     private void Remove(Listener listener)
     {
         if (listeners.TryGetValue(listener.User, out var set))

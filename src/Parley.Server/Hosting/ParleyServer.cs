@@ -123,6 +123,7 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton<MailboxSignals>();
         builder.Services.AddSingleton<ClusterLink>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ClusterLink>());
+        builder.Services.AddHostedService<RevocationSweep>();
         builder.Services.AddSingleton<CertificateRegistry>();
 
         var app = builder.Build();
