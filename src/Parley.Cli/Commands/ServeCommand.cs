@@ -78,7 +78,7 @@ internal static class ServeCommand
             Console.WriteLine($"  storage   {options.Storage.ToString().ToLowerInvariant()}");
             if (options.Redis is not null)
             {
-                Console.WriteLine($"  node      {options.NodeId}  (redis {options.Redis})");
+                Console.WriteLine($"  node      {options.NodeId}  (redis {Parley.Server.Cluster.ClusterLink.Endpoints(options.Redis)})");
             }
 
             Console.WriteLine($"  CA        {server.CaFingerprint}{(server.CreatedAuthority ? "  (created now)" : string.Empty)}");

@@ -68,6 +68,29 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
         instance = options.NodeId + "/" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
     }
 
+    /// <summary>
+    /// The endpoints of a Redis configuration string, without its options: what may be printed
+    /// or logged (the options can hold a password).
+    /// </summary>
+    internal static string Endpoints(string configuration) =>
+        string.Join(',', configuration.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(part => !part.Contains('=', StringComparison.Ordinal)));
+
+    /// <summary>Parses --redis; a <see cref="ServerStartException"/> with one clear line when it is not usable.</summary>
+    internal static ConfigurationOptions ParseConfiguration(string redis)
+    {
+        try
+        {
+            var configuration = ConfigurationOptions.Parse(redis);
+            return configuration.EndPoints.Count > 0
+                ? configuration
+                : throw new ServerStartException("--redis needs HOST:PORT (got no address)");
+        }
+        catch (ArgumentException e)
+        {
+            throw new ServerStartException($"--redis is not a Redis address or configuration: {e.Message}", e);
+        }
+    }
+
     /// <summary>Whether Redis is configured (several nodes).</summary>
     internal bool Configured => options.Redis is not null;
 
@@ -90,15 +113,7 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
             return;
         }
 
-        ConfigurationOptions configuration;
-        try
-        {
-            configuration = ConfigurationOptions.Parse(options.Redis);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ServerStartException($"--redis is not a Redis address: {e.Message}", e);
-        }
+        var configuration = ParseConfiguration(options.Redis);
 
         // Start and keep running while Redis is down (degraded), fail commands at once rather than
         // queueing them, and retry the connection every second so that recovery is quick.
@@ -119,7 +134,7 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
         }
         catch (RedisException e)
         {
-            LogRedisDown(logger, options.Redis, e.Message);
+            LogRedisDown(logger, Endpoints(options.Redis), e.Message);
         }
 
         monitor = MonitorAsync(stopping.Token);

@@ -57,6 +57,11 @@ public sealed class ParleyServer : IAsyncDisposable
             throw new ServerStartException($"--listen must be an https:// address (got {options.Listen})");
         }
 
+        if (options.Redis is not null)
+        {
+            ClusterLink.ParseConfiguration(options.Redis);
+        }
+
         ServerFiles files;
         try
         {

@@ -26,14 +26,15 @@ internal sealed class RedisServer : IAsyncDisposable
     /// <summary>What `parley serve --redis` takes.</summary>
     internal string Address => $"127.0.0.1:{Port}";
 
-    internal static async Task<RedisServer> LaunchAsync()
+    /// <summary>Starts a redis-server on <paramref name="port"/>, or on a free port.</summary>
+    internal static async Task<RedisServer> LaunchAsync(int? port = null)
     {
         if (FindExecutable() is null)
         {
             throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server; .ci/run does this)");
         }
 
-        var server = new RedisServer(ServerProcess.FreePort(), Directory.CreateTempSubdirectory("parley-redis-").FullName);
+        var server = new RedisServer(port ?? ServerProcess.FreePort(), Directory.CreateTempSubdirectory("parley-redis-").FullName);
         await server.StartAsync();
         return server;
     }
