@@ -10,7 +10,16 @@ namespace Parley.Server.Delivery;
 /// </summary>
 internal sealed class MailboxSignals
 {
+    /// <summary>How long a takeover from another node is remembered for a stream that registers late.</summary>
+    internal static readonly TimeSpan TakeOverMemory = TimeSpan.FromSeconds(30);
+
+    private const int MaxRememberedTakeOvers = 10_000;
+
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Listener, byte>> listeners = new(StringComparer.Ordinal);
+
+    // The newest generation another node announced per user, so that a stream here that took an
+    // older generation but registers only after that announcement still yields to it.
+    private readonly ConcurrentDictionary<string, (long Generation, long At)> takeOvers = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Registers a listener for <paramref name="user"/> and ends every other stream of that user on
@@ -27,6 +36,13 @@ internal sealed class MailboxSignals
         }
 
         set.TryAdd(listener, 0);
+        // Generation 0 (Redis was unreachable) orders nothing: such a stream never yields to a memory.
+        if (generation > 0 && takeOvers.TryGetValue(user, out var announced) && announced.Generation > generation
+            && Environment.TickCount64 - announced.At < (long)TakeOverMemory.TotalMilliseconds)
+        {
+            listener.End(StreamEnd.TakenOver);
+        }
+
         return listener;
     }
 
@@ -59,6 +75,22 @@ internal sealed class MailboxSignals
     /// </summary>
     internal void TakeOver(string user, long generation)
     {
+        if (takeOvers.Count >= MaxRememberedTakeOvers)
+        {
+            var now = Environment.TickCount64;
+            foreach (var (name, seen) in takeOvers)
+            {
+                if (now - seen.At >= (long)TakeOverMemory.TotalMilliseconds)
+                {
+                    takeOvers.TryRemove(name, out _);
+                }
+            }
+        }
+
+        takeOvers.AddOrUpdate(
+            user,
+            (generation, Environment.TickCount64),
+            (_, seen) => generation > seen.Generation ? (generation, Environment.TickCount64) : seen);
         if (listeners.TryGetValue(user, out var set))
         {
             foreach (var listener in set.Keys)
