@@ -16,11 +16,13 @@ internal static class ServeCommand
         var hosts = new Option<string[]>("--host") { Description = "Host name or IP for the TLS certificate; repeat for several. Env PARLEY_HOSTS (comma-separated). Default localhost, 127.0.0.1.", AllowMultipleArgumentsPerToken = true };
         var registration = new Option<string?>("--registration") { Description = "open (default) or invite. Env PARLEY_REGISTRATION." };
         registration.AcceptOnlyFromAmong("open", "invite");
+        var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT shared by several nodes (wake-ups, takeovers, revocations, rate limits). Env PARLEY_REDIS. Default none (one node)." };
+        var nodeId = new Option<string?>("--node-id") { Description = "This node's name in logs, /healthz and /metrics. Env PARLEY_NODE_ID. Default HOSTNAME-PID." };
         var config = new Option<string?>("--config") { Description = "Optional JSON settings file (lowest precedence). Env PARLEY_CONFIG." };
 
         var command = new Command("serve", "Run a Parley server (CA, prekey directory and mailbox) on embedded SQLite or PostgreSQL.")
         {
-            data, listen, storage, postgres, hosts, registration, config,
+            data, listen, storage, postgres, hosts, registration, redis, nodeId, config,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -34,7 +36,9 @@ internal static class ServeCommand
                     result.GetValue(postgres),
                     result.GetValue(hosts),
                     result.GetValue(registration),
-                    result.GetValue(config)));
+                    result.GetValue(config),
+                    result.GetValue(redis),
+                    result.GetValue(nodeId)));
             }
             catch (ServerStartException e)
             {
@@ -72,6 +76,11 @@ internal static class ServeCommand
             Console.WriteLine($"parley server listening on {options.Listen}");
             Console.WriteLine($"  data      {Path.GetFullPath(options.DataDirectory)}");
             Console.WriteLine($"  storage   {options.Storage.ToString().ToLowerInvariant()}");
+            if (options.Redis is not null)
+            {
+                Console.WriteLine($"  node      {options.NodeId}  (redis {Parley.Server.Cluster.ClusterLink.Endpoints(options.Redis)})");
+            }
+
             Console.WriteLine($"  CA        {server.CaFingerprint}{(server.CreatedAuthority ? "  (created now)" : string.Empty)}");
             Console.WriteLine($"  register  parley register NAME --server {options.Listen.ToString().TrimEnd('/')} --ca-fingerprint {server.CaFingerprint}");
             await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);

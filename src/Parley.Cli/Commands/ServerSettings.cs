@@ -10,9 +10,23 @@ namespace Parley.Cli.Commands;
 /// </summary>
 internal static partial class ServerSettings
 {
-    internal sealed record Flags(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, string? Config);
+    internal sealed record Flags(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, string? Config, string? Redis = null, string? NodeId = null);
 
-    private sealed record FileSettings(string? Data, string? Listen, string? Storage, string? Postgres, string[]? Hosts, string? Registration, int? MaxMessageBytes, int? MaxQueuedPerUser, int? RendezvousExpirySeconds);
+    private sealed record FileSettings(
+        string? Data,
+        string? Listen,
+        string? Storage,
+        string? Postgres,
+        string[]? Hosts,
+        string? Registration,
+        int? MaxMessageBytes,
+        int? MaxQueuedPerUser,
+        string? Redis,
+        string? NodeId,
+        int? PollIntervalMs,
+        int? DegradedPollIntervalMs,
+        int? SendsPerSecondPerUser,
+        int? RendezvousExpirySeconds);
 
     internal static ServerOptions Resolve(Flags flags)
     {
@@ -26,6 +40,15 @@ internal static partial class ServerSettings
             ?? file?.Hosts
             ?? ["localhost", "127.0.0.1"];
         var registration = flags.Registration ?? Env("PARLEY_REGISTRATION") ?? file?.Registration ?? "open";
+        var redis = flags.Redis ?? Env("PARLEY_REDIS") ?? file?.Redis;
+        var nodeId = flags.NodeId ?? Env("PARLEY_NODE_ID") ?? file?.NodeId;
+        if (nodeId is not null && !ServerOptions.IsValidNodeId(nodeId))
+        {
+            throw new ServerStartException($"--node-id must be 1-64 characters A-Z, a-z, 0-9, '.', '_', '-' (got \"{nodeId}\")");
+        }
+
+        var pollInterval = Milliseconds("PARLEY_POLL_INTERVAL_MS", file?.PollIntervalMs, 5000);
+        var degradedPollInterval = Milliseconds("PARLEY_DEGRADED_POLL_INTERVAL_MS", file?.DegradedPollIntervalMs, 1000);
 
         var rendezvousExpiry = EnvInt("PARLEY_RENDEZVOUS_EXPIRY_SECONDS") ?? file?.RendezvousExpirySeconds ?? 600;
         if (!Uri.TryCreate(listen, UriKind.Absolute, out var listenUri))
@@ -54,9 +77,19 @@ internal static partial class ServerSettings
             MaxMessageBytes = EnvInt("PARLEY_MAX_MESSAGE_BYTES") ?? file?.MaxMessageBytes ?? 256 * 1024,
             MaxQueuedPerUser = EnvInt("PARLEY_MAX_QUEUED") ?? file?.MaxQueuedPerUser ?? 10_000,
             RendezvousExpiry = TimeSpan.FromSeconds(rendezvousExpiry > 0 ? rendezvousExpiry : throw new ServerStartException("the rendezvous expiry must be a positive number of seconds")),
-            SendsPerSecondPerUser = EnvInt("PARLEY_SENDS_PER_SECOND") ?? 200,
+            SendsPerSecondPerUser = Positive("PARLEY_SENDS_PER_SECOND", EnvInt("PARLEY_SENDS_PER_SECOND") ?? file?.SendsPerSecondPerUser ?? 200),
+            Redis = redis,
+            NodeId = nodeId ?? ServerOptions.DefaultNodeId(),
+            PollInterval = pollInterval,
+            DegradedPollInterval = degradedPollInterval,
         };
     }
+
+    private static TimeSpan Milliseconds(string name, int? fromFile, int fallback) =>
+        TimeSpan.FromMilliseconds(Positive(name, EnvInt(name) ?? fromFile ?? fallback));
+
+    private static int Positive(string name, int value) =>
+        value > 0 ? value : throw new ServerStartException($"{name} must be a positive number (got {value})");
 
     internal static string DefaultDataDirectory()
     {

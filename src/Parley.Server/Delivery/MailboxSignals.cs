@@ -5,17 +5,44 @@ namespace Parley.Server.Delivery;
 /// <summary>
 /// Wakes the Receive streams of a recipient when something was stored for them. A wake-up carries
 /// no message: the stream reads the store, so a lost or duplicated signal never loses or repeats
-/// a message.
+/// a message. One user has at most one live stream: a newer stream takes over (docs/operations.md),
+/// here on this node and, through <see cref="Cluster.ClusterLink"/>, on the other nodes.
 /// </summary>
 internal sealed class MailboxSignals
 {
+    /// <summary>How long a takeover from another node is remembered for a stream that registers late.</summary>
+    internal static readonly TimeSpan TakeOverMemory = TimeSpan.FromSeconds(30);
+
+    private const int MaxRememberedTakeOvers = 10_000;
+
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Listener, byte>> listeners = new(StringComparer.Ordinal);
 
-    /// <summary>Registers a listener for <paramref name="user"/>; dispose it when the stream ends.</summary>
-    internal Listener Listen(string user)
+    // The newest generation another node announced per user, so that a stream here that took an
+    // older generation but registers only after that announcement still yields to it.
+    private readonly ConcurrentDictionary<string, (long Generation, long At)> takeOvers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Registers a listener for <paramref name="user"/> and ends every other stream of that user on
+    /// this node (the newest stream takes over); dispose it when the stream ends.
+    /// <paramref name="generation"/> orders streams across nodes (<see cref="TakeOver"/>).
+    /// </summary>
+    internal Listener Listen(string user, long generation)
     {
-        var listener = new Listener(this, user);
-        listeners.GetOrAdd(user, _ => new()).TryAdd(listener, 0);
+        var listener = new Listener(this, user, generation);
+        var set = listeners.GetOrAdd(user, _ => new());
+        foreach (var older in set.Keys)
+        {
+            older.End(StreamEnd.TakenOver);
+        }
+
+        set.TryAdd(listener, 0);
+        // Generation 0 (Redis was unreachable) orders nothing: such a stream never yields to a memory.
+        if (generation > 0 && takeOvers.TryGetValue(user, out var announced) && announced.Generation > generation
+            && Environment.TickCount64 - announced.At < (long)TakeOverMemory.TotalMilliseconds)
+        {
+            listener.End(StreamEnd.TakenOver);
+        }
+
         return listener;
     }
 
@@ -26,6 +53,52 @@ internal sealed class MailboxSignals
             foreach (var listener in set.Keys)
             {
                 listener.Signal();
+            }
+        }
+    }
+
+    /// <summary>Wakes every stream on this node: after wake-ups may have been missed (Redis was unreachable).</summary>
+    internal void NotifyAll()
+    {
+        foreach (var set in listeners.Values)
+        {
+            foreach (var listener in set.Keys)
+            {
+                listener.Signal();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A stream of <paramref name="user"/> with <paramref name="generation"/> opened on another
+    /// node: ends the streams here that are older (a lower generation).
+    /// </summary>
+    internal void TakeOver(string user, long generation)
+    {
+        if (takeOvers.Count >= MaxRememberedTakeOvers)
+        {
+            var now = Environment.TickCount64;
+            foreach (var (name, seen) in takeOvers)
+            {
+                if (now - seen.At >= (long)TakeOverMemory.TotalMilliseconds)
+                {
+                    takeOvers.TryRemove(name, out _);
+                }
+            }
+        }
+
+        takeOvers.AddOrUpdate(
+            user,
+            (generation, Environment.TickCount64),
+            (_, seen) => generation > seen.Generation ? (generation, Environment.TickCount64) : seen);
+        if (listeners.TryGetValue(user, out var set))
+        {
+            foreach (var listener in set.Keys)
+            {
+                if (listener.Generation < generation)
+                {
+                    listener.End(StreamEnd.TakenOver);
+                }
             }
         }
     }
@@ -41,12 +114,15 @@ internal sealed class MailboxSignals
         {
             foreach (var listener in set.Keys)
             {
-                listener.Disconnect();
+                listener.End(StreamEnd.Revoked);
             }
         }
     }
 
     internal int ConnectedListeners => listeners.Values.Sum(s => s.Count);
+
+    /// <summary>The users with a Receive stream on this node.</summary>
+    internal IEnumerable<string> ListeningUsers() => listeners.Where(pair => !pair.Value.IsEmpty).Select(pair => pair.Key);
 
     private void Remove(Listener listener)
     {
@@ -56,23 +132,44 @@ internal sealed class MailboxSignals
         }
     }
 
+    /// <summary>Why a stream was ended from outside.</summary>
+    internal enum StreamEnd
+    {
+        /// <summary>Not ended from outside.</summary>
+        None,
+
+        /// <summary>The user's certificate was revoked or the name re-registered.</summary>
+        Revoked,
+
+        /// <summary>A newer stream of the same user opened (on this node or another).</summary>
+        TakenOver,
+    }
+
     /// <summary>One Receive stream's wake-up: a single pending signal, coalesced.</summary>
     internal sealed class Listener : IDisposable
     {
         private readonly MailboxSignals owner;
         private readonly SemaphoreSlim pending = new(0, 1);
         private readonly CancellationTokenSource disconnected = new();
+        private int ended;
 
-        internal Listener(MailboxSignals owner, string user)
+        internal Listener(MailboxSignals owner, string user, long generation)
         {
             this.owner = owner;
             User = user;
+            Generation = generation;
         }
 
         internal string User { get; }
 
-        /// <summary>Cancelled by <see cref="MailboxSignals.Disconnect"/>: the stream must end.</summary>
+        /// <summary>Orders the streams of one user across nodes; a higher generation is newer.</summary>
+        internal long Generation { get; }
+
+        /// <summary>Cancelled when the stream must end (see <see cref="EndReason"/>).</summary>
         internal CancellationToken Disconnected => disconnected.Token;
+
+        /// <summary>Why <see cref="Disconnected"/> was cancelled; the first reason wins.</summary>
+        internal StreamEnd EndReason => (StreamEnd)Volatile.Read(ref ended);
 
         internal void Signal()
         {
@@ -84,10 +181,19 @@ internal sealed class MailboxSignals
             {
                 // Already signalled; the stream will read everything stored when it wakes.
             }
+            catch (ObjectDisposedException)
+            {
+                // The stream already ended.
+            }
         }
 
-        internal void Disconnect()
+        internal void End(StreamEnd reason)
         {
+            if (Interlocked.CompareExchange(ref ended, (int)reason, (int)StreamEnd.None) != (int)StreamEnd.None)
+            {
+                return;
+            }
+
             try
             {
                 disconnected.Cancel();

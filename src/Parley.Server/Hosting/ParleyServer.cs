@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Parley.Server.Cluster;
 using Parley.Server.Delivery;
 using Parley.Server.Rendezvous;
 using Parley.Server.Security;
@@ -55,6 +56,11 @@ public sealed class ParleyServer : IAsyncDisposable
         if (!string.Equals(options.Listen.Scheme, "https", StringComparison.OrdinalIgnoreCase))
         {
             throw new ServerStartException($"--listen must be an https:// address (got {options.Listen})");
+        }
+
+        if (options.Redis is not null)
+        {
+            ClusterLink.ParseConfiguration(options.Redis);
         }
 
         ServerFiles files;
@@ -121,6 +127,9 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton<Caller>();
         builder.Services.AddSingleton<RateLimits>();
         builder.Services.AddSingleton<MailboxSignals>();
+        builder.Services.AddSingleton<ClusterLink>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ClusterLink>());
+        builder.Services.AddHostedService<RevocationSweep>();
         builder.Services.AddSingleton<CertificateRegistry>();
         builder.Services.AddSingleton<IRendezvousRegistry, InMemoryRendezvousRegistry>();
 
@@ -133,12 +142,18 @@ public sealed class ParleyServer : IAsyncDisposable
         app.MapGet("/ca.pem", () => Results.Text(files.Authority.RootCertificatePem, "application/x-pem-file"));
         app.MapGet("/crl.pem", async (CertificateRegistry registry, CancellationToken ct) =>
             Results.Text((await registry.GetRevocationListAsync(ct).ConfigureAwait(false)).Pem, "application/x-pem-file"));
-        app.MapGet("/healthz", async (IServerStore s, CancellationToken ct) =>
+        // 503 only when this node cannot serve (no database). Without Redis it still serves, by
+        // polling: 200 so that a load balancer keeps it, with "degraded" in the body for people.
+        app.MapGet("/healthz", async (IServerStore s, ClusterLink cluster, CancellationToken ct) =>
         {
-            var healthy = await SafeHealthAsync(s, ct).ConfigureAwait(false);
-            return healthy
-                ? Results.Text("ok\n", "text/plain")
-                : Results.Text("unhealthy: database unreachable\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
+            if (!await SafeHealthAsync(s, ct).ConfigureAwait(false))
+            {
+                return Results.Text("unhealthy: database unreachable\n", "text/plain", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
+            return cluster.Degraded
+                ? Results.Text($"degraded: redis unreachable; delivery polls the database every {options.DegradedPollInterval.TotalSeconds:0.###} s\n", "text/plain")
+                : Results.Text("ok\n", "text/plain");
         });
         app.MapMetrics("/metrics");
         Metrics.DefaultRegistry.AddBeforeCollectCallback(async ct =>

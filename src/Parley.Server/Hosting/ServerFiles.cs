@@ -18,6 +18,11 @@ internal sealed class ServerFiles : IDisposable
     internal const string TlsKeyFile = "tls.key";
     internal const string AdminTokenFile = "admin.token";
 
+    /// <summary>Held while the files are read or made, so that nodes sharing one data directory make one CA.</summary>
+    internal const string LockFile = "files.lock";
+
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(60);
+
     private ServerFiles(CertificateAuthority authority, X509Certificate2 tlsCertificate, string adminToken, bool created)
     {
         Authority = authority;
@@ -35,7 +40,11 @@ internal sealed class ServerFiles : IDisposable
     /// <summary>True when this start made a new CA (first start).</summary>
     internal bool CreatedAuthority { get; }
 
-    /// <summary>Loads the server's files, creating whichever are missing.</summary>
+    /// <summary>
+    /// Loads the server's files, creating whichever are missing. Several nodes may share one data
+    /// directory (docs/operations.md, "Several nodes"): an exclusive lock on <see cref="LockFile"/>
+    /// makes nodes that start together take turns, so the first makes the CA and the others load it.
+    /// </summary>
     internal static ServerFiles LoadOrCreate(string dataDirectory, IReadOnlyList<string> hostNames, DateTimeOffset now)
     {
         Directory.CreateDirectory(dataDirectory);
@@ -43,6 +52,30 @@ internal sealed class ServerFiles : IDisposable
         {
             File.SetUnixFileMode(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+
+        using var held = TakeLock(Path.Combine(dataDirectory, LockFile));
+        return LoadOrCreateLocked(dataDirectory, hostNames, now);
+    }
+
+    private static FileStream TakeLock(string path)
+    {
+        var deadline = DateTimeOffset.UtcNow + LockTimeout;
+        while (true)
+        {
+            try
+            {
+                // FileShare.None takes an exclusive advisory lock (flock) on Unix, held until disposed.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTimeOffset.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    private static ServerFiles LoadOrCreateLocked(string dataDirectory, IReadOnlyList<string> hostNames, DateTimeOffset now)
+    {
 
         var caCertificatePath = Path.Combine(dataDirectory, CaCertificateFile);
         var caKeyPath = Path.Combine(dataDirectory, CaKeyFile);

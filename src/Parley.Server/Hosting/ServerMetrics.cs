@@ -21,4 +21,12 @@ internal static class ServerMetrics
         "parley_send_commit_seconds",
         "Time from receiving a send to its durable commit.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+
+    internal static readonly Gauge RedisConnected = Metrics.CreateGauge("parley_redis_link_healthy", "1 while this node's Redis link works (a ping comes back through the subscription), else 0 (always 0 on a node without Redis).");
+
+    internal static readonly Counter ClusterEventsPublished = Metrics.CreateCounter("parley_cluster_events_published_total", "Events this node published to the other nodes (wake-ups, takeovers, revocations).");
+
+    internal static readonly Counter ClusterEventsReceived = Metrics.CreateCounter("parley_cluster_events_received_total", "Events received from other nodes, by kind.", "kind");
+
+    internal static readonly Counter StreamsTakenOver = Metrics.CreateCounter("parley_receive_streams_taken_over_total", "Receive streams ended because a newer stream of the same user opened.");
 }

@@ -57,8 +57,41 @@ public sealed class ServerOptions
     /// <summary>Largest relayed frame, in bytes.</summary>
     public int RendezvousMaxFrameBytes { get; init; } = 64 * 1024;
 
+    /// <summary>
+    /// Redis for a deployment of several nodes ("host:port" or a StackExchange.Redis configuration
+    /// string): cross-node wake-ups, stream takeovers, revocations and per-user rate limits. Null:
+    /// this node works alone (docs/operations.md, "Several nodes").
+    /// </summary>
+    public string? Redis { get; init; }
+
+    /// <summary>This node's name in logs, /healthz, /metrics and its Redis client name.</summary>
+    public string NodeId { get; init; } = DefaultNodeId();
+
+    /// <summary>
+    /// A Receive stream re-reads its mailbox this often even without a wake-up: the safety net
+    /// while wake-ups work (in-process, and through Redis when it is configured and reachable).
+    /// </summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The re-read interval while Redis is configured but unreachable: wake-ups from other nodes
+    /// cannot arrive, so connected users are served by polling the database this often.
+    /// </summary>
+    public TimeSpan DegradedPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The name signed in authentication challenges.</summary>
     public string ServerName => HostNames.Count > 0 ? HostNames[0] : "localhost";
+
+    /// <summary>Whether <paramref name="nodeId"/> is a usable node id: 1-64 of A-Z, a-z, 0-9, '.', '_', '-'.</summary>
+    public static bool IsValidNodeId(string nodeId) =>
+        !string.IsNullOrEmpty(nodeId) && nodeId.Length <= 64 && nodeId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
+    /// <summary>HOSTNAME-PID: unique per process on one machine.</summary>
+    internal static string DefaultNodeId()
+    {
+        var host = new string([.. Environment.MachineName.Where(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')]);
+        return (host.Length == 0 ? "node" : host[..Math.Min(host.Length, 40)]) + "-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>The storage engines.</summary>

@@ -1,29 +1,78 @@
 using System.Threading.RateLimiting;
 using Grpc.Core;
+using Parley.Server.Cluster;
 using Parley.Server.Hosting;
+using StackExchange.Redis;
 
 namespace Parley.Server.Security;
 
 /// <summary>
 /// Token buckets per user (sends) and per connection (unauthenticated calls). A caller over its
-/// limit gets RESOURCE_EXHAUSTED at once (no queueing), and nobody else is slowed down.
+/// limit gets RESOURCE_EXHAUSTED at once (no queueing), and nobody else is slowed down. With
+/// several nodes (Redis configured and reachable) a user's sends are counted in Redis in a fixed
+/// two-second window shared by every node (the bucket's burst, the same rate on average), so that
+/// spreading sends over nodes does not multiply the limit; while Redis is unreachable each node counts locally. A connection lives on one node,
+/// so its limit is always local.
 /// </summary>
 internal sealed class RateLimits : IDisposable
 {
+    internal const string SendKeyPrefix = "parley:rate:send:";
+
+    private const string WindowScript = """
+        local n = redis.call('INCR', KEYS[1])
+        if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+        return n
+        """;
+
+    private const string SendRefusal = "send rate limit exceeded; retry shortly";
+
+    private static readonly TimeSpan SharedWindow = TimeSpan.FromSeconds(2);
+
     private readonly PartitionedRateLimiter<string> sends;
     private readonly PartitionedRateLimiter<string> anonymous;
     private readonly PartitionedRateLimiter<string> rendezvous;
     private readonly PartitionedRateLimiter<string> rendezvousFrames;
+    private readonly ClusterLink cluster;
+    private readonly int sendsPerWindow;
 
-    public RateLimits(ServerOptions options)
+    public RateLimits(ServerOptions options, ClusterLink cluster)
     {
         sends = Bucket(options.SendsPerSecondPerUser);
         anonymous = Bucket(options.AnonymousRequestsPerSecondPerConnection);
         rendezvous = Bucket(options.RendezvousPerMinutePerUser, options.RendezvousPerMinutePerUser, TimeSpan.FromMinutes(1));
         rendezvousFrames = Bucket(options.RendezvousFramesPerSecond);
+        this.cluster = cluster;
+        sendsPerWindow = Math.Max(1, options.SendsPerSecondPerUser) * (int)SharedWindow.TotalSeconds;
     }
 
-    internal void Send(string user) => Acquire(sends, user, "send rate limit exceeded; retry shortly");
+    internal async ValueTask SendAsync(string user, CancellationToken cancellationToken)
+    {
+        if (cluster.Database is { } database)
+        {
+            long count;
+            try
+            {
+                count = (long)await database.ScriptEvaluateAsync(
+                    WindowScript,
+                    [new RedisKey(SendKeyPrefix + user)],
+                    [(long)SharedWindow.TotalMilliseconds]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                Acquire(sends, user, SendRefusal);
+                return;
+            }
+
+            if (count > sendsPerWindow)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, SendRefusal));
+            }
+
+            return;
+        }
+
+        Acquire(sends, user, SendRefusal);
+    }
 
     internal void Anonymous(ServerCallContext context) => Acquire(anonymous, Caller.ConnectionId(context), "too many requests on this connection; retry shortly");
 

@@ -39,6 +39,19 @@ internal sealed class SessionTokens(TimeProvider time)
         return string.Equals(entry.ConnectionId, connectionId, StringComparison.Ordinal) ? entry.User : null;
     }
 
+    /// <summary>Every unexpired token's user and when it was issued (one entry per token).</summary>
+    internal IEnumerable<(string User, DateTimeOffset Issued)> SignedIn()
+    {
+        var now = time.GetUtcNow();
+        foreach (var entry in tokens.Values)
+        {
+            if (entry.Expires > now)
+            {
+                yield return (entry.User, entry.Expires - Lifetime);
+            }
+        }
+    }
+
     /// <summary>Forgets every token of <paramref name="user"/> (on revocation).</summary>
     internal void RevokeAll(string user)
     {

@@ -5,7 +5,7 @@ using Parley.Api;
 using Parley.Protocol;
 using Parley.Protocol.Identity;
 using Parley.Protocol.Wire;
-using Parley.Server.Delivery;
+using Parley.Server.Cluster;
 using Parley.Server.Hosting;
 using Parley.Server.Security;
 using Parley.Server.Storage;
@@ -18,7 +18,7 @@ internal sealed partial class AccountsService(
     IServerStore store,
     ChallengeStore challenges,
     SessionTokens tokens,
-    MailboxSignals signals,
+    ClusterLink cluster,
     CertificateRegistry certificates,
     RateLimits limits,
     TimeProvider time,
@@ -110,8 +110,7 @@ internal sealed partial class AccountsService(
 
         // No session of the name may outlive the identity it was opened by (RevokeUser already
         // ended them on this node; this covers one that slipped in while it ran).
-        tokens.RevokeAll(name);
-        signals.Disconnect(name);
+        cluster.Revoked(name);
         LogReregistered(logger, name, identity.Fingerprint, existing.CertificateSerial);
         return Registered(certificate.Pem);
     }

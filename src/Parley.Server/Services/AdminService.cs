@@ -3,7 +3,7 @@ using System.Text;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Parley.Api;
-using Parley.Server.Delivery;
+using Parley.Server.Cluster;
 using Parley.Server.Security;
 using Parley.Server.Storage;
 
@@ -13,8 +13,7 @@ namespace Parley.Server.Services;
 internal sealed partial class AdminService(
     IServerStore store,
     AdminToken adminToken,
-    SessionTokens tokens,
-    MailboxSignals signals,
+    ClusterLink cluster,
     CertificateRegistry certificates,
     TimeProvider time,
     ILogger<AdminService> logger) : Admin.AdminBase
@@ -32,8 +31,7 @@ internal sealed partial class AdminService(
             throw RpcErrors.FailedPrecondition($"\"{user.Name}\" is already revoked");
         }
 
-        tokens.RevokeAll(user.Name);
-        signals.Disconnect(user.Name);
+        cluster.Revoked(user.Name);
         await certificates.RebuildAsync(context.CancellationToken).ConfigureAwait(false);
         LogRevoked(logger, user.Name, user.CertificateSerial);
         return new RevokeUserResponse { Serial = user.CertificateSerial };

@@ -11,6 +11,10 @@ internal sealed class CertificateRegistry(CertificateAuthority authority, IUserS
 {
     private static readonly TimeSpan CrlValidity = TimeSpan.FromDays(7);
 
+    // Another node may revoke: its event (ClusterLink) rebuilds the list at once, and this bounds
+    // how stale it can be when that event was lost (Redis down).
+    private static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(1);
+
     private readonly SemaphoreSlim rebuild = new(1, 1);
     private RevocationList? current;
 
@@ -22,7 +26,7 @@ internal sealed class CertificateRegistry(CertificateAuthority authority, IUserS
     internal async Task<RevocationList> GetRevocationListAsync(CancellationToken cancellationToken)
     {
         var list = current;
-        if (list is not null && list.NextUpdate > time.GetUtcNow() + TimeSpan.FromDays(1))
+        if (list is not null && list.ThisUpdate > time.GetUtcNow() - MaxAge)
         {
             return list;
         }

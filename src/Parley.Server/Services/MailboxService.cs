@@ -4,6 +4,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Parley.Api;
+using Parley.Server.Cluster;
 using Parley.Server.Delivery;
 using Parley.Server.Hosting;
 using Parley.Server.Security;
@@ -22,6 +23,7 @@ internal sealed partial class MailboxService(
     Caller caller,
     RateLimits limits,
     MailboxSignals signals,
+    ClusterLink cluster,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<MailboxService> logger) : Mailbox.MailboxBase
@@ -31,13 +33,10 @@ internal sealed partial class MailboxService(
     /// <summary>Envelopes sent on a stream without an ack before the stream waits for acks.</summary>
     internal const int MaxUnacknowledged = 256;
 
-    /// <summary>Safety net: a stream re-reads its mailbox this often even without a wake-up.</summary>
-    internal static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
-
     public override async Task<SendResponse> Send(SendRequest request, ServerCallContext context)
     {
         var sender = caller.Require(context);
-        limits.Send(sender);
+        await limits.SendAsync(sender, context.CancellationToken).ConfigureAwait(false);
         if (request.MessageId.Length != MessageIdSize)
         {
             throw RpcErrors.InvalidArgument($"message_id must be {MessageIdSize} bytes");
@@ -84,7 +83,7 @@ internal sealed partial class MailboxService(
         if (stored)
         {
             ServerMetrics.MessagesAccepted.Inc();
-            signals.Notify(recipient.Name);
+            cluster.MessageStored(recipient.Name);
         }
         else
         {
@@ -97,7 +96,12 @@ internal sealed partial class MailboxService(
     public override async Task Receive(IAsyncStreamReader<ReceiveRequest> requestStream, IServerStreamWriter<ReceiveResponse> responseStream, ServerCallContext context)
     {
         var user = caller.Require(context);
-        using var listener = signals.Listen(user);
+
+        // One stream per user: this one takes over from any older one, here and on other nodes,
+        // so that an envelope in flight is never pushed by two streams at once.
+        var generation = await cluster.NextStreamGenerationAsync(user, context.CancellationToken).ConfigureAwait(false);
+        using var listener = signals.Listen(user, generation);
+        cluster.StreamOpened(user, generation);
 
         // Checked again once listening: a revocation that removed the token before this point is
         // seen here, and one after it disconnects the listener.
@@ -149,7 +153,7 @@ internal sealed partial class MailboxService(
                     }
                 }
 
-                await listener.WaitAsync(PollInterval, cancellationToken).ConfigureAwait(false);
+                await listener.WaitAsync(cluster.PollInterval, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -176,9 +180,17 @@ internal sealed partial class MailboxService(
             LogStreamClosed(logger, user);
         }
 
-        if (listener.Disconnected.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        if (!context.CancellationToken.IsCancellationRequested)
         {
-            throw RpcErrors.PermissionDenied($"the certificate of \"{user}\" was revoked; this session is over");
+            switch (listener.EndReason)
+            {
+                case MailboxSignals.StreamEnd.Revoked:
+                    throw RpcErrors.PermissionDenied($"the certificate of \"{user}\" was revoked; this session is over");
+                case MailboxSignals.StreamEnd.TakenOver:
+                    ServerMetrics.StreamsTakenOver.Inc();
+                    LogTakenOver(logger, user);
+                    throw RpcErrors.Aborted($"a newer receive stream of \"{user}\" took over; one stream per user receives");
+            }
         }
     }
 
@@ -263,6 +275,9 @@ internal sealed partial class MailboxService(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "receive stream closed for {User}")]
     private static partial void LogStreamClosed(ILogger logger, string user);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "receive stream of {User} ended: a newer stream of the same user took over")]
+    private static partial void LogTakenOver(ILogger logger, string user);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "disconnecting {User}: the client stopped reading its stream")]
     private static partial void LogSlowReader(ILogger logger, string user);

@@ -19,6 +19,8 @@ internal static class RpcErrors
 
     internal static RpcException ResourceExhausted(string message) => Refuse(StatusCode.ResourceExhausted, "resource_exhausted", message);
 
+    internal static RpcException Aborted(string message) => Refuse(StatusCode.Aborted, "aborted", message);
+
     private static RpcException Refuse(StatusCode code, string reason, string message)
     {
         Hosting.ServerMetrics.Refused.WithLabels(reason).Inc();
