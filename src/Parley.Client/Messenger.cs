@@ -589,7 +589,9 @@ public sealed class Messenger : IAsyncDisposable
             || (e.StatusCode == StatusCode.Internal && e.Status.DebugException is HttpRequestException or IOException);
         if (unreachable)
         {
-            return new ClientException(ClientErrorKind.ServerUnreachable, $"cannot reach the server: {e.Status.Detail}", e);
+            // UNAVAILABLE without a transport error is the server's own answer (its storage is down or full).
+            var what = e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is null ? "the server is unavailable" : "cannot reach the server";
+            return new ClientException(ClientErrorKind.ServerUnreachable, $"{what}: {e.Status.Detail}", e);
         }
 
         return e.StatusCode == StatusCode.NotFound

@@ -50,7 +50,7 @@ public sealed class ClientKillTests(ITestOutputHelper output)
                     continue;
                 }
 
-                if (await KilledAsync(alice, ["send", "bob", text], Delay(100, 900)))
+                if (await KilledAsync(alice, ["send", "bob", text], Delay(100, 2500)))
                 {
                     ledger.Record(text, DeliveryLedger.Outcome.Killed);
                     senderKills++;
@@ -65,7 +65,7 @@ public sealed class ClientKillTests(ITestOutputHelper output)
         {
             while (receiverKills < Kills)
             {
-                if (await KilledAsync(bob, ["inbox"], Delay(100, 900)))
+                if (await KilledAsync(bob, ["inbox"], Delay(100, 2500)))
                 {
                     receiverKills++;
                 }

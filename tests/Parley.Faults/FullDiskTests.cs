@@ -50,7 +50,7 @@ public sealed class FullDiskTests(ITestOutputHelper output)
                 }
 
                 Assert.True(refused > 0, "the disk never filled up");
-                Assert.Contains("disk is full", error, StringComparison.Ordinal);
+                Assert.Contains("the server is unavailable: the server's disk is full", error, StringComparison.Ordinal);
                 Assert.StartsWith("parley: error: ", error, StringComparison.Ordinal);
 
                 // The server keeps serving: reading and acknowledging needs no new space.

@@ -31,7 +31,7 @@ internal sealed class DeliveryLedger(string sender, string recipient)
 
     internal void Record(string text, Outcome outcome) => attempts[text] = outcome;
 
-    /// <summary>An error the user could not have expected (anything but "cannot reach the server").</summary>
+    /// <summary>An error the user could not have expected (anything but the server being unreachable or unavailable).</summary>
     internal void Unexpected(string what) => unexpected.Enqueue(what);
 
     /// <summary>Runs one `parley send` to completion and records what the user saw.</summary>
@@ -57,7 +57,7 @@ internal sealed class DeliveryLedger(string sender, string recipient)
     internal async Task ReceiveOnceAsync(Dictionary<string, string> environment)
     {
         var result = await ParleyExecutable.RunAsync(environment, null, "inbox");
-        if (result.ExitCode != 0 && !result.Stderr.Contains("cannot reach the server", StringComparison.Ordinal))
+        if (result.ExitCode != 0 && !result.Stderr.Contains("cannot reach the server", StringComparison.Ordinal) && !result.Stderr.Contains("the server is unavailable", StringComparison.Ordinal))
         {
             Unexpected($"inbox: {result}");
         }
