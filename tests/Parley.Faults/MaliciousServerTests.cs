@@ -33,6 +33,14 @@ public sealed class MaliciousServerTests : IAsyncLifetime, IDisposable
     public void Dispose() => work.Dispose();
 
     [Fact]
+    public async Task InboxLeavesNoAcknowledgedEnvelopeOnTheServer()
+    {
+        // The edits below count rows: an inbox must have had its last acks applied before it ended.
+        await server.KillAsync();
+        Assert.Empty(await database.EnvelopesForAsync("bob"));
+    }
+
+    [Fact]
     public async Task AlteredEnvelopesAreFlaggedAndTheirTextIsNeverShown()
     {
         await ParleyExecutable.RunOkAsync(alice, "send", "bob", "altered in the ciphertext");
