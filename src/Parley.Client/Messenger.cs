@@ -29,6 +29,9 @@ public sealed class Messenger : IAsyncDisposable
     /// <summary>One-time prekeys published at registration and per replenishment.</summary>
     public const int OneTimePreKeyBatch = 100;
 
+    /// <summary>How long a receive waits, at its end, for the server to confirm the acks it sent.</summary>
+    private static readonly TimeSpan AckDrainTimeout = TimeSpan.FromSeconds(5);
+
     private readonly ProfileStore profile;
     private readonly PinnedCertificateAuthority ca;
     private readonly CertificateValidator validator;
@@ -170,8 +173,19 @@ public sealed class Messenger : IAsyncDisposable
         {
             // The session may predate a re-registration of the name: the certificate the CA holds
             // now (checked against the CRL) must still be the identity this session was made with.
-            var certified = await CertifiedIdentityAsync(name, cancellationToken).ConfigureAwait(false);
-            if (!certified.Equals(session.RemoteIdentity))
+            IdentityKey? certified = null;
+            try
+            {
+                certified = await CertifiedIdentityAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ClientException e) when (e.Kind == ClientErrorKind.ServerUnreachable)
+            {
+                // Reachable but unable to answer (its database restarting): as when it is down,
+                // the message waits in the outbox, checked against the pinned key below.
+                unreachable = e;
+            }
+
+            if (certified is not null && !certified.Equals(session.RemoteIdentity))
             {
                 profile.RecordKeyChange(name, certified);
                 throw KeyChanged(name);
@@ -188,10 +202,19 @@ public sealed class Messenger : IAsyncDisposable
         profile.EnqueueOutgoing(new OutgoingMessage(id, name, ciphertext, text, DateTimeOffset.UtcNow), name, session.Serialize());
         if (unreachable is not null)
         {
-            throw new ClientException(ClientErrorKind.ServerUnreachable, $"{unreachable.Message}; the message is kept and will be sent by the next command that reaches the server", unreachable);
+            throw Kept(unreachable);
         }
 
-        await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ClientException e) when (e.Kind == ClientErrorKind.ServerUnreachable)
+        {
+            // Stored before the attempt: say so, as when the server was down from the start.
+            throw Kept(e);
+        }
+
         return Convert.ToHexStringLower(id);
     }
 
@@ -289,6 +312,16 @@ public sealed class Messenger : IAsyncDisposable
             try
             {
                 await stream.RequestStream.CompleteAsync().ConfigureAwait(false);
+
+                // Wait for the server to end the call: it ends once it has applied the acks written
+                // above. Disposing the call before then cancels it on the server, and the last
+                // acknowledged envelopes stay stored, to be sent (and skipped) again next time.
+                using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                drain.CancelAfter(AckDrainTimeout);
+                while (await stream.ResponseStream.MoveNext(drain.Token).ConfigureAwait(false))
+                {
+                    // Envelopes pushed meanwhile are not acknowledged: they stay stored for the next receive.
+                }
             }
             catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException)
             {
@@ -656,6 +689,11 @@ public sealed class Messenger : IAsyncDisposable
     private static string NormalizePeer(string peer) =>
         Protocol.Identity.UserName.TryNormalize(peer, out var name) ? name : throw new ClientException(ClientErrorKind.UnknownPeer, $"\"{peer}\" is not a valid user name");
 
+    private static ClientException Kept(ClientException unreachable) => new(
+        ClientErrorKind.ServerUnreachable,
+        $"{unreachable.Message}; the message is kept and will be sent by the next command that reaches the server",
+        unreachable);
+
     private static ClientException KeyChanged(string peer) => new(
         ClientErrorKind.KeyChanged,
         $"WARNING: the identity key of {peer} has changed. Sending is blocked until you check it with them and run `parley contacts accept-key {peer}`.");
@@ -690,7 +728,9 @@ public sealed class Messenger : IAsyncDisposable
             || (e.StatusCode == StatusCode.Internal && e.Status.DebugException is HttpRequestException or IOException);
         if (unreachable)
         {
-            return new ClientException(ClientErrorKind.ServerUnreachable, $"cannot reach the server: {e.Status.Detail}", e);
+            // UNAVAILABLE without a transport error is the server's own answer (its storage is down or full).
+            var what = e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is null ? "the server is unavailable" : "cannot reach the server";
+            return new ClientException(ClientErrorKind.ServerUnreachable, $"{what}: {e.Status.Detail}", e);
         }
 
         return e.StatusCode == StatusCode.NotFound

@@ -115,6 +115,7 @@ public sealed class ParleyServer : IAsyncDisposable
             grpc.MaxReceiveMessageSize = options.MaxMessageBytes + 4096;
             grpc.MaxSendMessageSize = options.MaxMessageBytes + 4096;
             grpc.EnableDetailedErrors = false;
+            grpc.Interceptors.Add<StorageFaults>();
         });
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(store);

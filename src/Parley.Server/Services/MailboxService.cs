@@ -153,7 +153,9 @@ internal sealed partial class MailboxService(
                     }
                 }
 
-                await listener.WaitAsync(cluster.PollInterval, cancellationToken).ConfigureAwait(false);
+                // Also wake when the client completes its side (its last acks are applied then), so
+                // that the call ends at once, not at the next poll; a client waits for that end.
+                await Task.WhenAny(listener.WaitAsync(cluster.PollInterval, cancellationToken), acks).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

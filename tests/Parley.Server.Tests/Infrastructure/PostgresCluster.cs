@@ -203,6 +203,28 @@ public sealed class PostgresCluster : IAsyncDisposable
         await RunAsync(Path.Combine(binDirectory, "pg_ctl"), ["-D", Path.Combine(root, "data"), "-m", "fast", "-w", "stop"], root, runAsPostgres);
     }
 
+    /// <summary>Starts a stopped private cluster again on the same port (a database restart, for the fault tests).</summary>
+    public async Task StartAgainAsync()
+    {
+        if (root is null || binDirectory is null)
+        {
+            throw new InvalidOperationException("Only a private cluster can be restarted by the tests.");
+        }
+
+        if (!stopped)
+        {
+            return;
+        }
+
+        var port = new NpgsqlConnectionStringBuilder(AdminConnectionString).Port;
+        await RunAsync(
+            Path.Combine(binDirectory, "pg_ctl"),
+            ["-D", Path.Combine(root, "data"), "-l", Path.Combine(root, "postgres.log"), "-w", "-t", "60", "-o", $"-p {port}", "start"],
+            root,
+            runAsPostgres);
+        stopped = false;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (root is not null)
