@@ -307,6 +307,12 @@ public sealed class Messenger : IAsyncDisposable
         {
             throw Translate(e);
         }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            // A server killed mid-stream can end the HTTP/2 response under gRPC's feet, which
+            // surfaces as the transport's own exception rather than an RpcException.
+            throw new ClientException(ClientErrorKind.ServerUnreachable, $"cannot reach the server: {e.Message}", e);
+        }
         finally
         {
             try
@@ -323,9 +329,10 @@ public sealed class Messenger : IAsyncDisposable
                     // Envelopes pushed meanwhile are not acknowledged: they stay stored for the next receive.
                 }
             }
-            catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException)
+            catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException or IOException or HttpRequestException)
             {
-                // The stream is already gone; acks already written are what counts.
+                // The stream or the server is already gone (a killed server ends the HTTP/2 response
+                // with an IOException here, not an RpcException); acks already written are what counts.
             }
         }
 
