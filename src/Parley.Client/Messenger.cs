@@ -356,6 +356,16 @@ public sealed class Messenger : IAsyncDisposable
         var name = NormalizePeer(peer);
         await ConnectAsync(cancellationToken).ConfigureAwait(false);
         var identity = await CertifiedIdentityAsync(name, cancellationToken).ConfigureAwait(false);
+        PinOrRefuse(name, identity);
+        return identity;
+    }
+
+    /// <summary>
+    /// Pins <paramref name="identity"/> for <paramref name="name"/> on first contact; a key other
+    /// than the pinned one is recorded as a key change and refused until the user accepts it.
+    /// </summary>
+    private void PinOrRefuse(string name, IdentityKey identity)
+    {
         switch (profile.GetTrust(name, identity))
         {
             case IdentityTrust.FirstUse:
@@ -366,8 +376,6 @@ public sealed class Messenger : IAsyncDisposable
                 profile.RecordKeyChange(name, identity);
                 throw KeyChanged(name);
         }
-
-        return identity;
     }
 
     /// <summary>This user's certificate (PEM), as the server holds it.</summary>
@@ -423,21 +431,7 @@ public sealed class Messenger : IAsyncDisposable
         var outcome = await RendezvousCallAsync(() => CodeHandshake.RunAsync(stream, code, inviter, profile.Identity, certificatePem, ratchetKey: null, cancellationToken)).ConfigureAwait(false);
         using var channel = outcome.Channel;
         var (name, identity) = await CheckCodePeerAsync(outcome, cancellationToken).ConfigureAwait(false);
-        switch (profile.GetTrust(name, identity))
-        {
-            case IdentityTrust.FirstUse:
-                profile.AddContact(name);
-                profile.Pin(name, identity);
-                break;
-            case IdentityTrust.Changed:
-                if (profile.GetPinnedIdentity(name) is not null)
-                {
-                    profile.RecordKeyChange(name, identity);
-                }
-
-                throw KeyChanged(name);
-        }
-
+        PinOrRefuse(name, identity);
         if (!profile.MarkVerified(name, identity))
         {
             throw KeyChanged(name);
