@@ -18,6 +18,7 @@ internal static class LoadCommands
     private static readonly Option<string?> Out = new("--out") { Description = "Also append the JSON line to this file (input of `plot`)." };
     private static readonly Option<bool> Anchor = new("--anchor") { Description = "Also run ../shared/anchors/relay/mosquitto-anchor.sh and print ratios." };
     private static readonly Option<string?> Label = new("--label") { Description = "A tag written into the JSON line (e.g. before, after) and used as the plot series." };
+    private static readonly Option<bool> UnarySends = new("--unary-sends") { Description = "One Send call per message instead of one SendStream call per user (as before SendStream existed)." };
     private static readonly Option<string?> AnchorDir = new("--anchor-dir") { Description = "Where mosquitto-anchor.sh is (default: found beside the repository)." };
 
     internal static IEnumerable<Command> Create()
@@ -59,7 +60,7 @@ internal static class LoadCommands
     private static Command Scenario(string name, string description, params Option[] options)
     {
         var command = new Command(name, description);
-        foreach (var option in options.Concat([Storage, Data, Parley, ServerUrl, Fingerprint, MaxSeconds, Json, Out, Anchor, AnchorDir, Label]))
+        foreach (var option in options.Concat([Storage, Data, Parley, ServerUrl, Fingerprint, MaxSeconds, Json, Out, Anchor, AnchorDir, Label, UnarySends]))
         {
             command.Options.Add(option);
         }
@@ -87,6 +88,7 @@ internal static class LoadCommands
             ResultsFile = parse.GetValue(Out),
             Anchor = parse.GetValue(Anchor),
             Label = parse.GetValue(Label),
+            UnarySends = parse.GetValue(UnarySends),
         };
         try
         {

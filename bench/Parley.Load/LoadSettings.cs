@@ -27,6 +27,9 @@ internal sealed record LoadSettings
     /// <summary>Tag of this run in the JSON line (before, after, ...).</summary>
     internal string? Label { get; init; }
 
+    /// <summary>One Send call per message instead of one SendStream call per user (the "before" figures).</summary>
+    internal bool UnarySends { get; init; }
+
     /// <summary>No progress bar (tests and non-interactive runs).</summary>
     internal bool Quiet { get; init; }
 }

@@ -29,7 +29,7 @@ internal static class LatencyScenario
             {
                 // Half of a quick throughput run on the same kind of pairs.
                 // Bounded at 10 s: a cut-short run still gives its rate.
-                await using var quick = await PairedUsers.OpenAsync(server, users, 1_000, cancellationToken);
+                await using var quick = await PairedUsers.OpenAsync(server, settings, users, 1_000, cancellationToken);
                 var measured = await ThroughputScenario.MeasureAsync(server, quick, settings with { MaxDuration = TimeSpan.FromSeconds(10) }, new ThroughputScenario.Options(options.Pairs, 1_000), cancellationToken);
                 calibrated = measured.Rate;
                 rate = measured.Rate / 2;
@@ -37,7 +37,7 @@ internal static class LatencyScenario
 
             var total = (int)Math.Max(1, rate.Value * duration.TotalSeconds);
             var perPair = (total / options.Pairs) + 1;
-            await using var pairs = await PairedUsers.OpenAsync(server, users, perPair, cancellationToken);
+            await using var pairs = await PairedUsers.OpenAsync(server, settings, users, perPair, cancellationToken);
             var histogram = new LongConcurrentHistogram(1, HighestMicroseconds, 3);
             pairs.OnData = payload => histogram.RecordValue(Math.Clamp((long)payload.Age.TotalMicroseconds, 1, HighestMicroseconds));
             var lagged = await OfferAsync(pairs, settings, rate.Value, total, cancellationToken);

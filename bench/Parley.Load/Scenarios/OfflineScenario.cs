@@ -21,7 +21,7 @@ internal static class OfflineScenario
         var users = await Population.PrepareAsync(server, options.Pairs * 2, connect: true, parallelism: 16, progress: null, cancellationToken);
         try
         {
-            await using var pairs = await PairedUsers.OpenAsync(server, users, perPair, cancellationToken);
+            await using var pairs = await PairedUsers.OpenAsync(server, settings, users, perPair, cancellationToken);
             await pairs.TakeReceiversOfflineAsync();
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(settings.MaxDuration);

@@ -25,9 +25,12 @@ internal sealed class PairedUsers : IAsyncDisposable
     private readonly TaskCompletionSource<TimeSpan>?[] pongs;
     private long lastDeliveredTimestamp;
 
-    private PairedUsers(ServerUnderTest server, LoadUser[] senders, LoadUser[] receivers, int expectedPerPair)
+    private readonly bool unarySends;
+
+    private PairedUsers(ServerUnderTest server, LoadUser[] senders, LoadUser[] receivers, int expectedPerPair, bool unarySends)
     {
         this.server = server;
+        this.unarySends = unarySends;
         this.senders = senders;
         this.receivers = receivers;
         senderInboxes = new Inbox?[senders.Length];
@@ -58,14 +61,15 @@ internal sealed class PairedUsers : IAsyncDisposable
     internal int MissingOfPair(int pair, int expected) => ledgers[pair].Missing(expected);
 
     /// <summary>Pairs users[2i] → users[2i+1] (all connected), opens their streams and completes every handshake.</summary>
-    internal static async Task<PairedUsers> OpenAsync(ServerUnderTest server, IReadOnlyList<LoadUser> users, int expectedPerPair, CancellationToken cancellationToken)
+    internal static async Task<PairedUsers> OpenAsync(ServerUnderTest server, LoadSettings settings, IReadOnlyList<LoadUser> users, int expectedPerPair, CancellationToken cancellationToken)
     {
         var pairs = users.Count / 2;
         var paired = new PairedUsers(
             server,
             [.. Enumerable.Range(0, pairs).Select(i => users[2 * i])],
             [.. Enumerable.Range(0, pairs).Select(i => users[(2 * i) + 1])],
-            expectedPerPair);
+            expectedPerPair,
+            settings.UnarySends);
         await Parallel.ForEachAsync(Enumerable.Range(0, pairs), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
         {
             await paired.receivers[i].UploadPreKeysAsync(ct);
@@ -145,7 +149,7 @@ internal sealed class PairedUsers : IAsyncDisposable
         }, cancellationToken, discardStale);
     }
 
-    internal static async Task SendAsync(LoadUser from, string to, Payload payload, CancellationToken cancellationToken)
+    internal async Task SendAsync(LoadUser from, string to, Payload payload, CancellationToken cancellationToken)
     {
         var body = from.Encrypt(to, payload.Write());
         var request = new SendRequest
@@ -158,7 +162,7 @@ internal sealed class PairedUsers : IAsyncDisposable
         {
             try
             {
-                await from.Server.Mailbox.SendAsync(request, cancellationToken: cancellationToken);
+                await from.SendAsync(request, unarySends, cancellationToken);
                 return;
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.ResourceExhausted or StatusCode.Unavailable && attempt < 100)

@@ -19,7 +19,7 @@ internal static class ThroughputScenario
         var users = await Population.PrepareAsync(server, options.Pairs * 2, connect: true, parallelism: 16, progress: null, cancellationToken);
         try
         {
-            await using var pairs = await PairedUsers.OpenAsync(server, users, options.PerPair, cancellationToken);
+            await using var pairs = await PairedUsers.OpenAsync(server, settings, users, options.PerPair, cancellationToken);
             var measured = await MeasureAsync(server, pairs, settings, options, cancellationToken);
             var result = new ScenarioResult("throughput", server.Storage)
                 .Add("pairs", options.Pairs, "pairs")

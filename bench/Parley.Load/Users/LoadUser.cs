@@ -27,14 +27,31 @@ internal sealed class LoadUser(string name, IdentityKeyPair identity) : IAsyncDi
 
     internal ServerConnection Server => Connection ?? throw new InvalidOperationException($"{Name} is not connected");
 
+    private Outbox? outbox;
+
+    /// <summary>
+    /// Sends one envelope: over this user's SendStream call (opened on first use), or with
+    /// <paramref name="unary"/> as one Send call. Throws RpcException when it is refused.
+    /// </summary>
+    internal async Task SendAsync(SendRequest request, bool unary, CancellationToken cancellationToken)
+    {
+        if (unary)
+        {
+            await Server.Mailbox.SendAsync(request, cancellationToken: cancellationToken);
+            return;
+        }
+
+        var result = await (outbox ??= new Outbox(Server.Mailbox)).SendAsync(request, cancellationToken);
+        if (result.StatusCode != 0)
+        {
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status((Grpc.Core.StatusCode)result.StatusCode, result.Error));
+        }
+    }
+
     /// <summary>Opens a new connection and logs in on it (closing any previous one).</summary>
     internal async Task ConnectAsync(Server.ServerUnderTest server, CancellationToken cancellationToken)
     {
-        if (Connection is not null)
-        {
-            await Connection.DisposeAsync();
-        }
-
+        await DisconnectAsync();
         Connection = server.Connect();
         await Connection.AuthenticateAsync(Name, Identity, cancellationToken);
     }
@@ -43,6 +60,12 @@ internal sealed class LoadUser(string name, IdentityKeyPair identity) : IAsyncDi
 
     internal async Task DisconnectAsync()
     {
+        if (outbox is not null)
+        {
+            await outbox.DisposeAsync();
+            outbox = null;
+        }
+
         if (Connection is not null)
         {
             await Connection.DisposeAsync();

@@ -173,13 +173,20 @@ internal sealed class MailboxSignals
 
         internal void Signal()
         {
+            // Under load nearly every signal finds one already pending; a thrown
+            // SemaphoreFullException per message cost more CPU than the rest of the wake-up.
+            if (pending.CurrentCount != 0)
+            {
+                return;
+            }
+
             try
             {
                 pending.Release();
             }
             catch (SemaphoreFullException)
             {
-                // Already signalled; the stream will read everything stored when it wakes.
+                // Signalled concurrently; the stream will read everything stored when it wakes.
             }
             catch (ObjectDisposedException)
             {

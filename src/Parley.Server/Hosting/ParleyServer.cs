@@ -127,6 +127,7 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton<SessionTokens>();
         builder.Services.AddSingleton<Caller>();
         builder.Services.AddSingleton<RateLimits>();
+        builder.Services.AddSingleton<StorageFaults>();
         builder.Services.AddSingleton<MailboxSignals>();
         builder.Services.AddSingleton<ClusterLink>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ClusterLink>());

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
@@ -25,6 +26,7 @@ internal sealed partial class MailboxService(
     MailboxSignals signals,
     ClusterLink cluster,
     IHostApplicationLifetime lifetime,
+    StorageFaults storageFaults,
     TimeProvider time,
     ILogger<MailboxService> logger) : Mailbox.MailboxBase
 {
@@ -33,10 +35,128 @@ internal sealed partial class MailboxService(
     /// <summary>Envelopes sent on a stream without an ack before the stream waits for acks.</summary>
     internal const int MaxUnacknowledged = 256;
 
+    /// <summary>Sends the caller may have uncommitted on one SendStream before the server stops reading it.</summary>
+    internal const int MaxSendsInFlight = 256;
+
     public override async Task<SendResponse> Send(SendRequest request, ServerCallContext context)
     {
         var sender = caller.Require(context);
-        await limits.SendAsync(sender, context.CancellationToken).ConfigureAwait(false);
+        var accepted = await AcceptAsync(sender, request, context.CancellationToken).ConfigureAwait(false);
+        return new SendResponse { ServerTimestampUnixMs = accepted.ServerTimestampUnixMs, Duplicate = accepted.Duplicate };
+    }
+
+    /// <summary>
+    /// Send without an HTTP/2 stream per message. Each request is checked in turn and its write
+    /// queued in request order (so one stream's messages are stored in the order sent), but the
+    /// next request is read without waiting for the commit: up to <see cref="MaxSendsInFlight"/>
+    /// writes share group commits, and each is answered once committed. A refusal is answered in
+    /// its result and the call goes on.
+    /// </summary>
+    public override async Task SendStream(IAsyncStreamReader<SendRequest> requestStream, IServerStreamWriter<SendResult> responseStream, ServerCallContext context)
+    {
+        var sender = caller.Require(context);
+        var cancellationToken = context.CancellationToken;
+        var results = Channel.CreateUnbounded<SendResult>(new UnboundedChannelOptions { SingleReader = true });
+        using var window = new SemaphoreSlim(MaxSendsInFlight, MaxSendsInFlight);
+        var writing = WriteResultsAsync(results.Reader, responseStream, cancellationToken);
+        try
+        {
+            while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            {
+                // Once per message: a sender revoked mid-call stops being served at once.
+                caller.Require(context);
+                await window.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var request = requestStream.Current;
+                Task<SendResult> accepting;
+                try
+                {
+                    var admitted = await AdmitAsync(sender, request, cancellationToken).ConfigureAwait(false);
+                    accepting = admitted.Answer is { } answer ? Task.FromResult(answer) : CommitAsync(request, admitted.Envelope!, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    accepting = Task.FromException<SendResult>(e);
+                }
+
+                _ = AnswerAsync(request, accepting, results.Writer, window, context);
+            }
+
+            for (var i = 0; i < MaxSendsInFlight; i++)
+            {
+                await window.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            results.Writer.TryComplete();
+            await writing.ConfigureAwait(false);
+        }
+    }
+
+    private async Task AnswerAsync(SendRequest request, Task<SendResult> accepting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)
+    {
+        SendResult result;
+        try
+        {
+            result = await accepting.ConfigureAwait(false);
+        }
+        catch (RpcException e)
+        {
+            result = Refused(request, e.StatusCode, e.Status.Detail);
+        }
+        catch (Exception e) when (StorageFaults.Describe(e) is { } reason)
+        {
+            storageFaults.Log(context, reason, e);
+            result = Refused(request, StatusCode.Unavailable, reason);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            result = Refused(request, StatusCode.Cancelled, "the call ended");
+        }
+#pragma warning disable CA1031 // one failing message must not end the others' call; it is logged and answered INTERNAL
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            LogSendFailed(logger, e);
+            result = Refused(request, StatusCode.Internal, "the server failed to store this message");
+        }
+
+        results.TryWrite(result);
+        window.Release();
+    }
+
+    private static SendResult Refused(SendRequest request, StatusCode code, string reason) =>
+        new() { MessageId = request.MessageId, StatusCode = (int)code, Error = reason };
+
+    private static async Task WriteResultsAsync(ChannelReader<SendResult> results, IServerStreamWriter<SendResult> responseStream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var result in results.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await responseStream.WriteAsync(result, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException && cancellationToken.IsCancellationRequested)
+        {
+            // The caller left: what was committed stays stored, and its retry is answered "duplicate".
+        }
+    }
+
+    /// <summary>Checks and stores one envelope; returns once it is committed. Throws the RpcException Send ends with when it is refused.</summary>
+    private async Task<SendResult> AcceptAsync(string sender, SendRequest request, CancellationToken cancellationToken)
+    {
+        var admitted = await AdmitAsync(sender, request, cancellationToken).ConfigureAwait(false);
+        return admitted.Answer ?? await CommitAsync(request, admitted.Envelope!, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The checks before a write: either the envelope to store, or the answer without a write (a
+    /// retry of a message already stored, to a recipient who can no longer take new ones).
+    /// </summary>
+    private async Task<Admission> AdmitAsync(string sender, SendRequest request, CancellationToken cancellationToken)
+    {
+        await limits.SendAsync(sender, cancellationToken).ConfigureAwait(false);
         if (request.MessageId.Length != MessageIdSize)
         {
             throw RpcErrors.InvalidArgument($"message_id must be {MessageIdSize} bytes");
@@ -52,46 +172,53 @@ internal sealed partial class MailboxService(
             throw RpcErrors.InvalidArgument("message body is empty");
         }
 
-        var recipient = await AccountsService.FindUserAsync(store, request.Recipient, context.CancellationToken).ConfigureAwait(false);
+        var recipient = await AccountsService.FindUserAsync(store, request.Recipient, cancellationToken).ConfigureAwait(false);
         var messageId = request.MessageId.ToByteArray();
         if (recipient.RevokedAt is not null)
         {
-            if (!await IsStoredAsync(sender, messageId, context.CancellationToken).ConfigureAwait(false))
+            if (!await IsStoredAsync(sender, messageId, cancellationToken).ConfigureAwait(false))
             {
                 throw RpcErrors.FailedPrecondition($"the certificate of \"{recipient.Name}\" is revoked");
             }
 
-            return Duplicate();
+            return new Admission(Duplicate(request), null);
         }
 
-        if (await store.Mailbox.CountQueuedAsync(recipient.Name, context.CancellationToken).ConfigureAwait(false) >= options.MaxQueuedPerUser)
+        if (await store.Mailbox.CountQueuedAsync(recipient.Name, cancellationToken).ConfigureAwait(false) >= options.MaxQueuedPerUser)
         {
-            if (!await IsStoredAsync(sender, messageId, context.CancellationToken).ConfigureAwait(false))
+            if (!await IsStoredAsync(sender, messageId, cancellationToken).ConfigureAwait(false))
             {
                 throw RpcErrors.ResourceExhausted($"the mailbox of \"{recipient.Name}\" is full; retry later");
             }
 
-            return Duplicate();
+            return new Admission(Duplicate(request), null);
         }
 
-        var started = Stopwatch.GetTimestamp();
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var stored = await store.Mailbox.EnqueueAsync(
-            new StoredEnvelope(messageId, sender, recipient.Name, request.Body.ToByteArray(), now),
-            context.CancellationToken).ConfigureAwait(false);
+        return new Admission(null, new StoredEnvelope(messageId, sender, recipient.Name, request.Body.ToByteArray(), now));
+    }
+
+    /// <summary>Queues the write at once (before the first await, which keeps a stream's order) and answers after its commit.</summary>
+    private async Task<SendResult> CommitAsync(SendRequest request, StoredEnvelope envelope, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var stored = await store.Mailbox.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
         ServerMetrics.SendCommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (stored)
         {
             ServerMetrics.MessagesAccepted.Inc();
-            cluster.MessageStored(recipient.Name);
+            cluster.MessageStored(envelope.Recipient);
         }
         else
         {
             ServerMetrics.MessagesDuplicate.Inc();
         }
 
-        return new SendResponse { ServerTimestampUnixMs = now, Duplicate = !stored };
+        return new SendResult { MessageId = request.MessageId, ServerTimestampUnixMs = envelope.ServerTimestampMs, Duplicate = !stored };
     }
+
+    /// <summary>What <see cref="AdmitAsync"/> decided: an answer without a write, or the envelope to store.</summary>
+    private readonly record struct Admission(SendResult? Answer, StoredEnvelope? Envelope);
 
     public override async Task Receive(IAsyncStreamReader<ReceiveRequest> requestStream, IServerStreamWriter<ReceiveResponse> responseStream, ServerCallContext context)
     {
@@ -204,10 +331,10 @@ internal sealed partial class MailboxService(
     private Task<bool> IsStoredAsync(string sender, byte[] messageId, CancellationToken cancellationToken) =>
         store.Mailbox.ContainsAsync(sender, messageId, cancellationToken);
 
-    private SendResponse Duplicate()
+    private SendResult Duplicate(SendRequest request)
     {
         ServerMetrics.MessagesDuplicate.Inc();
-        return new SendResponse { ServerTimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Duplicate = true };
+        return new SendResult { MessageId = request.MessageId, ServerTimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Duplicate = true };
     }
 
     private async Task ReadAcksAsync(string user, IAsyncStreamReader<ReceiveRequest> requests, MailboxSignals.Listener listener, HashSet<UInt128> inFlight, Lock inFlightLock, CancellationToken cancellationToken)
@@ -271,6 +398,9 @@ internal sealed partial class MailboxService(
         // Disarm the timer; a source that already fired cannot be reused, but then the stream is over.
         deadline.TryReset();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "storing a message failed")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "receive stream opened for {User}")]
     private static partial void LogStreamOpened(ILogger logger, string user);

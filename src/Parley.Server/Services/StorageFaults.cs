@@ -63,10 +63,16 @@ internal sealed partial class StorageFaults(ILogger<StorageFaults> logger) : Int
         _ => null,
     };
 
-    private RpcException Unavailable(ServerCallContext context, string reason, Exception e)
+    /// <summary>Logs and counts a storage fault answered UNAVAILABLE (by this interceptor or, per message, by a streaming call).</summary>
+    internal void Log(ServerCallContext context, string reason, Exception e)
     {
         LogStorageFault(logger, context.Method, reason, e);
         Hosting.ServerMetrics.Refused.WithLabels("unavailable").Inc();
+    }
+
+    private RpcException Unavailable(ServerCallContext context, string reason, Exception e)
+    {
+        Log(context, reason, e);
         return new RpcException(new Status(StatusCode.Unavailable, reason));
     }
 

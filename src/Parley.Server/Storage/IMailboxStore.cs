@@ -10,7 +10,9 @@ internal interface IMailboxStore
 {
     /// <summary>
     /// Stores the envelope; returns false, storing nothing, when an envelope with the same
-    /// (sender, message id) is already stored (an idempotent retry).
+    /// (sender, message id) is already stored (an idempotent retry). The write is queued before
+    /// the task is returned, so enqueues started one after another (without waiting) are stored,
+    /// and delivered, in that order.
     /// </summary>
     Task<bool> EnqueueAsync(StoredEnvelope envelope, CancellationToken cancellationToken);
 

@@ -208,6 +208,86 @@ public abstract class MailboxBehaviour : IAsyncLifetime
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
 
+    [Fact]
+    public async Task SendStreamAnswersEveryMessageOnceByIdAndTheyArriveInOrder()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        var ids = Enumerable.Range(0, 300).Select(_ => Guid.NewGuid().ToByteArray()).ToList();
+
+        using var sends = alice.Connection.Mailbox.SendStream();
+        // More than the server's window, so that it must stop reading and resume.
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            await sends.RequestStream.WriteAsync(new SendRequest { MessageId = ByteString.CopyFrom(id), Recipient = "bob", Body = ByteString.CopyFrom(BitConverter.GetBytes(i)) });
+        }
+
+        await sends.RequestStream.CompleteAsync();
+        var results = await sends.ResponseStream.ReadAllAsync().ToListAsync();
+
+        Assert.Equal(ids.Count, results.Count);
+        Assert.All(results, r => Assert.Equal(0, r.StatusCode));
+        Assert.All(results, r => Assert.False(r.Duplicate));
+        Assert.Equal(ids.Select(Convert.ToHexString).Order(), results.Select(r => Convert.ToHexString(r.MessageId.ToByteArray())).Order());
+
+        using var stream = bob.Connection.Mailbox.Receive();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var envelope = await NextAsync(stream);
+            Assert.Equal(ids[i], envelope.MessageId.ToByteArray());
+            Assert.Equal(i, BitConverter.ToInt32(envelope.Body.Span));
+            await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { envelope.MessageId } });
+        }
+    }
+
+    [Fact]
+    public async Task SendStreamAnswersARefusalInItsResultAndGoesOn()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        var good = Guid.NewGuid().ToByteArray();
+        var tooBig = Guid.NewGuid().ToByteArray();
+        var unknown = Guid.NewGuid().ToByteArray();
+        var last = Guid.NewGuid().ToByteArray();
+        await alice.SendAsync("bob", [1], good);
+
+        using var sends = alice.Connection.Mailbox.SendStream();
+        var requests = new[]
+        {
+            new SendRequest { MessageId = ByteString.CopyFrom(good), Recipient = "bob", Body = ByteString.CopyFrom([1]) },
+            new SendRequest { MessageId = ByteString.CopyFrom(tooBig), Recipient = "bob", Body = ByteString.CopyFrom(new byte[server.Options.MaxMessageBytes + 1]) },
+            new SendRequest { MessageId = ByteString.CopyFrom(unknown), Recipient = "nobody", Body = ByteString.CopyFrom([2]) },
+            new SendRequest { MessageId = ByteString.CopyFrom(new byte[5]), Recipient = "bob", Body = ByteString.CopyFrom([3]) },
+            new SendRequest { MessageId = ByteString.CopyFrom(last), Recipient = "bob", Body = ByteString.CopyFrom([4]) },
+        };
+        foreach (var request in requests)
+        {
+            await sends.RequestStream.WriteAsync(request);
+        }
+
+        await sends.RequestStream.CompleteAsync();
+        var results = (await sends.ResponseStream.ReadAllAsync().ToListAsync()).ToDictionary(r => Convert.ToHexString(r.MessageId.ToByteArray()));
+
+        Assert.Equal(5, results.Count);
+        Assert.True(results[Convert.ToHexString(good)].Duplicate);
+        Assert.Equal((int)StatusCode.ResourceExhausted, results[Convert.ToHexString(tooBig)].StatusCode);
+        Assert.Equal((int)StatusCode.NotFound, results[Convert.ToHexString(unknown)].StatusCode);
+        Assert.Contains("nobody", results[Convert.ToHexString(unknown)].Error, StringComparison.Ordinal);
+        Assert.Equal((int)StatusCode.InvalidArgument, results[Convert.ToHexString(new byte[5])].StatusCode);
+        Assert.Equal(0, results[Convert.ToHexString(last)].StatusCode);
+        await WaitForQueueAsync(alice, "bob", 2);
+    }
+
+    [Fact]
+    public async Task SendStreamNeedsALogin()
+    {
+        await using var connection = server.Connect();
+        using var sends = connection.Mailbox.SendStream();
+        await sends.RequestStream.WriteAsync(new SendRequest { MessageId = ByteString.CopyFrom(Guid.NewGuid().ToByteArray()), Recipient = "bob", Body = ByteString.CopyFrom([1]) });
+        var error = await Assert.ThrowsAsync<RpcException>(() => sends.ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+
     /// <summary>Registers a user, disconnects it, and returns its keys for a later login.</summary>
     private async Task<Protocol.Identity.IdentityKeyPair> RegisterAndLeaveAsync(string name)
     {

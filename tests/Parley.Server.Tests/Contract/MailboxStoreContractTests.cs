@@ -106,6 +106,22 @@ public sealed class MailboxStoreContractTests(StorageFixture storage)
 
     [Theory]
     [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task Enqueue_StartedInOrderWithoutWaiting_IsStoredInThatOrder(Engine engine)
+    {
+        // SendStream relies on it: it starts each write before the previous one has committed.
+        await using var store = await storage.OpenFreshAsync(engine);
+        await AddUsersAsync(store, "alice", "bob");
+        var sent = Enumerable.Range(0, 200).Select(i => Envelope("alice", "bob", body: $"m{i}")).ToList();
+
+        var writes = sent.Select(e => store.Mailbox.EnqueueAsync(e, None)).ToList();
+        Assert.All(await Task.WhenAll(writes), Assert.True);
+
+        var peeked = await store.Mailbox.PeekAsync("bob", 0, 1000, None);
+        Assert.Equal(sent.Select(BodyText), peeked.Select(BodyText));
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
     public async Task Enqueue_RetryOfSameSenderAndId_IsStoredOnce(Engine engine)
     {
         await using var store = await storage.OpenFreshAsync(engine);

@@ -27,7 +27,13 @@ internal sealed class SqliteDatabase : IDisposable
         PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
         """;
 
+    /// <summary>Open read connections kept for reuse (with their prepared statements); more are opened when all are busy.</summary>
+    private const int KeptReaders = 8;
+
     private readonly SqliteGroupCommit groupCommit;
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> readers = [];
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, SqliteStatements> statements = [];
+    private int disposed;
 
     public SqliteDatabase(string path)
     {
@@ -41,7 +47,7 @@ internal sealed class SqliteDatabase : IDisposable
             ForeignKeys = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
-        groupCommit = new SqliteGroupCommit(Open);
+        groupCommit = new SqliteGroupCommit(Open, this);
     }
 
     public string ConnectionString { get; }
@@ -92,12 +98,63 @@ internal sealed class SqliteDatabase : IDisposable
     /// </summary>
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(ConnectionString);
-        await using (connection.ConfigureAwait(false))
+        if (!readers.TryTake(out var connection))
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return await read(connection, cancellationToken).ConfigureAwait(false);
+            connection = new SqliteConnection(ConnectionString);
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
+
+        var healthy = false;
+        try
+        {
+            var result = await read(connection, cancellationToken).ConfigureAwait(false);
+            healthy = true;
+            return result;
+        }
+        finally
+        {
+            // A connection that failed a read is not trusted again; one too many is closed.
+            if (healthy && readers.Count < KeptReaders && Volatile.Read(ref disposed) == 0)
+            {
+                readers.Add(connection);
+            }
+            else
+            {
+                Forget(connection);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="connection"/>'s command for <paramref name="sql"/>, prepared once and kept
+    /// with the connection, its parameters cleared and joined to the connection's transaction (the
+    /// writer's batch, or none). Preparing a statement costs more than running these short ones, and
+    /// Microsoft.Data.Sqlite prepares again for every new command. Do not dispose it; use it only on
+    /// the connection's own thread of work, and only for fixed SQL text.
+    /// </summary>
+    internal SqliteCommand Command(SqliteConnection connection, string sql) => statements.GetValue(connection, _ => new SqliteStatements()).Get(connection, sql);
+
+    /// <summary>Sets the transaction <see cref="Command"/> joins commands of <paramref name="connection"/> to.</summary>
+    internal void UseTransaction(SqliteConnection connection, SqliteTransaction? transaction) => statements.GetValue(connection, _ => new SqliteStatements()).Transaction = transaction;
+
+    /// <summary>Disposes <paramref name="connection"/> and the commands kept for it.</summary>
+    internal void Forget(SqliteConnection connection)
+    {
+        if (statements.TryGetValue(connection, out var kept))
+        {
+            statements.Remove(connection);
+            kept.Dispose();
+        }
+
+        connection.Dispose();
     }
 
     /// <summary>
@@ -113,7 +170,13 @@ internal sealed class SqliteDatabase : IDisposable
     /// <summary>Closes the pooled connections, so the file is released.</summary>
     public void Dispose()
     {
+        Volatile.Write(ref disposed, 1);
         groupCommit.Dispose();
+        while (readers.TryTake(out var reader))
+        {
+            Forget(reader);
+        }
+
         using (var connection = new SqliteConnection(ConnectionString))
         {
             SqliteConnection.ClearPool(connection);

@@ -27,9 +27,12 @@ internal sealed class SqliteGroupCommit : IDisposable
     private readonly Thread writer;
     private SqliteConnection? connection;
 
-    internal SqliteGroupCommit(Func<SqliteConnection> open)
+    private readonly SqliteDatabase database;
+
+    internal SqliteGroupCommit(Func<SqliteConnection> open, SqliteDatabase database)
     {
         this.open = open;
+        this.database = database;
         writer = new Thread(Run) { IsBackground = true, Name = "parley-sqlite-writer" };
         writer.Start();
     }
@@ -48,7 +51,7 @@ internal sealed class SqliteGroupCommit : IDisposable
     {
         queue.Writer.TryComplete();
         writer.Join();
-        connection?.Dispose();
+        ResetConnection();
     }
 
     private void Run()
@@ -81,12 +84,20 @@ internal sealed class SqliteGroupCommit : IDisposable
             var db = connection ??= open();
             using (var transaction = db.BeginTransaction(deferred: false))
             {
-                foreach (var pending in batch)
+                database.UseTransaction(db, transaction);
+                try
                 {
-                    pending.Run(db);
-                }
+                    foreach (var pending in batch)
+                    {
+                        pending.Run(db);
+                    }
 
-                transaction.Commit();
+                    transaction.Commit();
+                }
+                finally
+                {
+                    database.UseTransaction(db, null);
+                }
             }
 
             foreach (var pending in batch)
@@ -113,7 +124,11 @@ internal sealed class SqliteGroupCommit : IDisposable
 
     private void ResetConnection()
     {
-        connection?.Dispose();
+        if (connection is not null)
+        {
+            database.Forget(connection);
+        }
+
         connection = null;
     }
 

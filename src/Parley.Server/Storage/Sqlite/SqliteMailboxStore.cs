@@ -13,12 +13,11 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         ArgumentNullException.ThrowIfNull(envelope);
         return database.WriteAsync(async (connection, ct) =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = """
+            var command = database.Command(connection, """
                 INSERT INTO envelopes (message_id, sender, recipient, body, server_ts)
                 VALUES ($message_id, $sender, $recipient, $body, $server_ts)
                 ON CONFLICT (message_id, sender) DO NOTHING
-                """;
+                """);
             command.Parameters.AddWithValue("$message_id", envelope.MessageId);
             command.Parameters.AddWithValue("$sender", envelope.Sender);
             command.Parameters.AddWithValue("$recipient", envelope.Recipient);
@@ -34,14 +33,13 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         return database.ReadAsync<IReadOnlyList<StoredEnvelope>>(async (connection, ct) =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = """
+            var command = database.Command(connection, """
                 SELECT sequence, message_id, sender, recipient, body, server_ts
                 FROM envelopes
                 WHERE recipient = $recipient AND sequence > $after
                 ORDER BY sequence
                 LIMIT $max
-                """;
+                """);
             command.Parameters.AddWithValue("$recipient", recipient);
             command.Parameters.AddWithValue("$after", afterSequence);
             command.Parameters.AddWithValue("$max", max);
@@ -61,8 +59,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
 
         return database.WriteAsync(async (connection, ct) =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM envelopes WHERE message_id = $message_id AND recipient = $recipient";
+            var command = database.Command(connection, "DELETE FROM envelopes WHERE message_id = $message_id AND recipient = $recipient");
             command.Parameters.AddWithValue("$recipient", recipient);
             var messageId = command.Parameters.Add("$message_id", SqliteType.Blob);
             var deleted = 0;
@@ -83,8 +80,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         ArgumentNullException.ThrowIfNull(messageId);
         return database.ReadAsync(async (connection, ct) =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT EXISTS (SELECT 1 FROM envelopes WHERE message_id = $message_id AND sender = $sender)";
+            var command = database.Command(connection, "SELECT EXISTS (SELECT 1 FROM envelopes WHERE message_id = $message_id AND sender = $sender)");
             command.Parameters.AddWithValue("$message_id", messageId);
             command.Parameters.AddWithValue("$sender", sender);
             return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))! == 1;
@@ -96,8 +92,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         ArgumentNullException.ThrowIfNull(recipient);
         return database.ReadAsync(async (connection, ct) =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT count(*) FROM envelopes WHERE recipient = $recipient";
+            var command = database.Command(connection, "SELECT count(*) FROM envelopes WHERE recipient = $recipient");
             command.Parameters.AddWithValue("$recipient", recipient);
             return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         }, cancellationToken);
@@ -106,8 +101,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
     public Task<long> CountAllQueuedAsync(CancellationToken cancellationToken) =>
         database.ReadAsync(async (connection, ct) =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT count(*) FROM envelopes";
+            var command = database.Command(connection, "SELECT count(*) FROM envelopes");
             return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
         }, cancellationToken);
 }

@@ -13,8 +13,7 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
         ArgumentNullException.ThrowIfNull(name);
         return database.ReadAsync(async (connection, ct) =>
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {UserColumns} FROM users WHERE name = $name";
+            var command = database.Command(connection, $"SELECT {UserColumns} FROM users WHERE name = $name");
             command.Parameters.AddWithValue("$name", name);
             using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadUser(reader) : null;
