@@ -46,11 +46,10 @@ internal sealed partial class MailboxService(
     }
 
     /// <summary>
-    /// Send without an HTTP/2 stream per message. Each request is checked in turn and its write
-    /// queued in request order (so one stream's messages are stored in the order sent), but the
-    /// next request is read without waiting for the commit: up to <see cref="MaxSendsInFlight"/>
-    /// writes share group commits, and each is answered once committed. A refusal is answered in
-    /// its result and the call goes on.
+    /// Send without an HTTP/2 stream per message. Up to <see cref="MaxSendsInFlight"/> requests
+    /// are checked and written at once, so that their writes share group commits, yet each write is
+    /// queued in request order (one stream's messages are stored in the order sent); each is
+    /// answered once committed. A refusal is answered in its result and the call goes on.
     /// </summary>
     public override async Task SendStream(IAsyncStreamReader<SendRequest> requestStream, IServerStreamWriter<SendResult> responseStream, ServerCallContext context)
     {
@@ -59,6 +58,7 @@ internal sealed partial class MailboxService(
         var results = Channel.CreateUnbounded<SendResult>(new UnboundedChannelOptions { SingleReader = true });
         using var window = new SemaphoreSlim(MaxSendsInFlight, MaxSendsInFlight);
         var writing = WriteResultsAsync(results.Reader, responseStream, cancellationToken);
+        var previous = Task.CompletedTask;
         try
         {
             while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
@@ -67,17 +67,9 @@ internal sealed partial class MailboxService(
                 caller.Require(context);
                 await window.WaitAsync(cancellationToken).ConfigureAwait(false);
                 var request = requestStream.Current;
-                Task<SendResult> accepting;
-                try
-                {
-                    var admitted = await AdmitAsync(sender, request, cancellationToken).ConfigureAwait(false);
-                    accepting = admitted.Answer is { } answer ? Task.FromResult(answer) : CommitAsync(request, admitted.Envelope!, cancellationToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                {
-                    accepting = Task.FromException<SendResult>(e);
-                }
-
+                var queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var accepting = AcceptInOrderAsync(request, AdmitAsync(sender, request, cancellationToken), previous, queued, cancellationToken);
+                previous = queued.Task;
                 _ = AnswerAsync(request, accepting, results.Writer, window, context);
             }
 
@@ -91,6 +83,28 @@ internal sealed partial class MailboxService(
             results.Writer.TryComplete();
             await writing.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Admissions run concurrently (their reads overlap, and their writes reach the group commit
+    /// together), but each write is queued only after the previous request's was: <paramref name="queued"/>
+    /// completes once this request's write is queued or it needs none, and the next request waits for it.
+    /// </summary>
+    private async Task<SendResult> AcceptInOrderAsync(SendRequest request, Task<Admission> admission, Task previous, TaskCompletionSource queued, CancellationToken cancellationToken)
+    {
+        Task<SendResult> committing;
+        try
+        {
+            await previous.ConfigureAwait(false);
+            var admitted = await admission.ConfigureAwait(false);
+            committing = admitted.Answer is { } answer ? Task.FromResult(answer) : CommitAsync(request, admitted.Envelope!, cancellationToken);
+        }
+        finally
+        {
+            queued.TrySetResult();
+        }
+
+        return await committing.ConfigureAwait(false);
     }
 
     private async Task AnswerAsync(SendRequest request, Task<SendResult> accepting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)
