@@ -160,14 +160,15 @@ internal sealed partial class AccountsService(
 
     internal static async Task<UserRecord> FindUserAsync(IServerStore store, string requested, CancellationToken cancellationToken)
     {
-        if (!UserName.TryNormalize(requested, out var name))
-        {
-            throw RpcErrors.InvalidArgument($"invalid user name \"{requested}\"");
-        }
-
-        return await store.Users.GetUserAsync(name, cancellationToken).ConfigureAwait(false)
-            ?? throw RpcErrors.NotFound($"no user \"{name}\" on this server");
+        var name = RequireUserName(requested);
+        return await store.Users.GetUserAsync(name, cancellationToken).ConfigureAwait(false) ?? throw UnknownUser(name);
     }
+
+    /// <summary>The stored form of a name a caller asked for; INVALID_ARGUMENT when it cannot be a user name.</summary>
+    internal static string RequireUserName(string requested) =>
+        UserName.TryNormalize(requested, out var name) ? name : throw RpcErrors.InvalidArgument($"invalid user name \"{requested}\"");
+
+    internal static RpcException UnknownUser(string name) => RpcErrors.NotFound($"no user \"{name}\" on this server");
 
     /// <summary>A stored identity was verified at registration; rebuild it without a second check.</summary>
     internal static IdentityKey StoredIdentity(UserRecord user) => IdentityKey.FromWire(new PublicIdentity

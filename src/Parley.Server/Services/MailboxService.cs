@@ -186,7 +186,9 @@ internal sealed partial class MailboxService(
             throw RpcErrors.InvalidArgument("message body is empty");
         }
 
-        var recipient = await AccountsService.FindUserAsync(store, request.Recipient, cancellationToken).ConfigureAwait(false);
+        var name = AccountsService.RequireUserName(request.Recipient);
+        var (recipient, queued) = await store.Users.GetRecipientAsync(name, cancellationToken).ConfigureAwait(false)
+            ?? throw AccountsService.UnknownUser(name);
         var messageId = request.MessageId.ToByteArray();
         if (recipient.RevokedAt is not null)
         {
@@ -198,7 +200,7 @@ internal sealed partial class MailboxService(
             return new Admission(Duplicate(request), null);
         }
 
-        if (await store.Mailbox.CountQueuedAsync(recipient.Name, cancellationToken).ConfigureAwait(false) >= options.MaxQueuedPerUser)
+        if (queued >= options.MaxQueuedPerUser)
         {
             if (!await IsStoredAsync(sender, messageId, cancellationToken).ConfigureAwait(false))
             {

@@ -6,6 +6,12 @@ internal interface IUserStore
     /// <summary>The user with this (already case-folded) name, or null.</summary>
     Task<UserRecord?> GetUserAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The user with this (already case-folded) name and how many envelopes wait for them, read
+    /// in one query (what every send checks), or null.
+    /// </summary>
+    Task<(UserRecord User, int Queued)?> GetRecipientAsync(string name, CancellationToken cancellationToken);
+
     /// <summary>Creates the user; returns false, changing nothing, if the name is taken.</summary>
     Task<bool> TryCreateUserAsync(UserRecord user, CancellationToken cancellationToken);
 

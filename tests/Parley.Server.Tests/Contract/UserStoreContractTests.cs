@@ -32,6 +32,29 @@ public sealed class UserStoreContractTests(StorageFixture storage)
 
     [Theory]
     [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
+    public async Task GetRecipient_IsTheUserWithTheirQueueDepth(Engine engine)
+    {
+        await using var store = await storage.OpenFreshAsync(engine);
+        await AddUsersAsync(store, "alice", "bob", "carol");
+        var first = Envelope("alice", "bob");
+        Assert.True(await store.Mailbox.EnqueueAsync(first, None));
+        Assert.True(await store.Mailbox.EnqueueAsync(Envelope("carol", "bob"), None));
+        Assert.True(await store.Mailbox.EnqueueAsync(Envelope("bob", "alice"), None));
+
+        var bob = await store.Users.GetRecipientAsync("bob", None);
+        Assert.NotNull(bob);
+        Assert.Equal("bob", bob.Value.User.Name);
+        Assert.Equal((await store.Users.GetUserAsync("bob", None))!.CertificateSerial, bob.Value.User.CertificateSerial);
+        Assert.Equal(2, bob.Value.Queued);
+        Assert.Equal(0, (await store.Users.GetRecipientAsync("carol", None))!.Value.Queued);
+        Assert.Null(await store.Users.GetRecipientAsync("nobody", None));
+
+        await store.Mailbox.AcknowledgeAsync("bob", [first.MessageId], None);
+        Assert.Equal(1, (await store.Users.GetRecipientAsync("bob", None))!.Value.Queued);
+    }
+
+    [Theory]
+    [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
     public async Task Get_UnknownOrDifferentlyCasedName_IsNull(Engine engine)
     {
         await using var store = await storage.OpenFreshAsync(engine);

@@ -10,8 +10,26 @@ namespace Parley.Server.Storage.Postgres;
 /// </summary>
 internal sealed class PostgresUserStore(NpgsqlDataSource dataSource) : IUserStore
 {
+    /// <summary>The column after <see cref="UserColumns"/>, where GetRecipientAsync reads the queue depth.</summary>
+    private const int QueuedColumn = 8;
+
     private const string UserColumns =
         "name, signing_key, dh_key, dh_key_signature, certificate_pem, certificate_serial, registered_at, revoked_at";
+
+    public async Task<(UserRecord User, int Queued)?> GetRecipientAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var command = dataSource.CreateCommand($"SELECT {UserColumns}, (SELECT count(*) FROM envelopes WHERE recipient = @name)::int FROM users WHERE name = @name");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.AddWithValue("name", name);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (ReadUser(reader), reader.GetInt32(QueuedColumn)) : null;
+            }
+        }
+    }
 
     public async Task<UserRecord?> GetUserAsync(string name, CancellationToken cancellationToken)
     {

@@ -5,6 +5,9 @@ namespace Parley.Server.Storage.Sqlite;
 /// <summary><see cref="IUserStore"/> on SQLite. Times are stored as Unix milliseconds.</summary>
 internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
 {
+    /// <summary>The column after <see cref="UserColumns"/>, where GetRecipientAsync reads the queue depth.</summary>
+    private const int QueuedColumn = 8;
+
     private const string UserColumns =
         "name, signing_key, dh_key, dh_key_signature, certificate_pem, certificate_serial, registered_at, revoked_at";
 
@@ -17,6 +20,18 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
             command.Parameters.AddWithValue("$name", name);
             using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             return await reader.ReadAsync(ct).ConfigureAwait(false) ? ReadUser(reader) : null;
+        }, cancellationToken);
+    }
+
+    public Task<(UserRecord User, int Queued)?> GetRecipientAsync(string name, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return database.ReadAsync<(UserRecord, int)?>(async (connection, ct) =>
+        {
+            var command = database.Command(connection, $"SELECT {UserColumns}, (SELECT count(*) FROM envelopes WHERE recipient = $name) FROM users WHERE name = $name");
+            command.Parameters.AddWithValue("$name", name);
+            using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            return await reader.ReadAsync(ct).ConfigureAwait(false) ? (ReadUser(reader), reader.GetInt32(QueuedColumn)) : null;
         }, cancellationToken);
     }
 
