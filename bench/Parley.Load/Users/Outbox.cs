@@ -13,6 +13,8 @@ namespace Parley.Load.Users;
 /// </summary>
 internal sealed class Outbox : IAsyncDisposable
 {
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
+
     private readonly AsyncDuplexStreamingCall<SendRequest, SendResult> call;
     private readonly ConcurrentDictionary<ByteString, TaskCompletionSource<SendResult>> pending = new();
     private readonly Channel<SendRequest> queue = Channel.CreateUnbounded<SendRequest>(new UnboundedChannelOptions { SingleReader = true });
@@ -49,9 +51,14 @@ internal sealed class Outbox : IAsyncDisposable
     {
         try
         {
-            await foreach (var request in queue.Reader.ReadAllAsync(stop.Token))
+            while (await queue.Reader.WaitToReadAsync(stop.Token))
             {
-                await call.RequestStream.WriteAsync(request, stop.Token);
+                while (queue.Reader.TryRead(out var request))
+                {
+                    // Requests queued together go out in one flush.
+                    call.RequestStream.WriteOptions = queue.Reader.TryPeek(out _) ? Buffered : null;
+                    await call.RequestStream.WriteAsync(request, stop.Token);
+                }
             }
 
             await call.RequestStream.CompleteAsync();

@@ -35,6 +35,8 @@ internal sealed partial class MailboxService(
     /// <summary>Envelopes sent on a stream without an ack before the stream waits for acks.</summary>
     internal const int MaxUnacknowledged = 256;
 
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
+
     /// <summary>Sends the caller may have uncommitted on one SendStream before the server stops reading it.</summary>
     internal const int MaxSendsInFlight = 256;
 
@@ -46,10 +48,11 @@ internal sealed partial class MailboxService(
     }
 
     /// <summary>
-    /// Send without an HTTP/2 stream per message. Up to <see cref="MaxSendsInFlight"/> requests
-    /// are checked and written at once, so that their writes share group commits, yet each write is
-    /// queued in request order (one stream's messages are stored in the order sent); each is
-    /// answered once committed. A refusal is answered in its result and the call goes on.
+    /// Send without an HTTP/2 stream per message. Each request is checked in turn and its write
+    /// queued before the next is read, so one stream's messages are stored in the order sent, but
+    /// commits are not awaited in between: up to <see cref="MaxSendsInFlight"/> writes share group
+    /// commits, and each is answered once committed. A refusal is answered in its result and the
+    /// call goes on.
     /// </summary>
     public override async Task SendStream(IAsyncStreamReader<SendRequest> requestStream, IServerStreamWriter<SendResult> responseStream, ServerCallContext context)
     {
@@ -58,7 +61,6 @@ internal sealed partial class MailboxService(
         var results = Channel.CreateUnbounded<SendResult>(new UnboundedChannelOptions { SingleReader = true });
         using var window = new SemaphoreSlim(MaxSendsInFlight, MaxSendsInFlight);
         var writing = WriteResultsAsync(results.Reader, responseStream, cancellationToken);
-        var previous = Task.CompletedTask;
         try
         {
             while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
@@ -67,9 +69,19 @@ internal sealed partial class MailboxService(
                 caller.Require(context);
                 await window.WaitAsync(cancellationToken).ConfigureAwait(false);
                 var request = requestStream.Current;
-                var queued = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var accepting = AcceptInOrderAsync(request, AdmitAsync(sender, request, cancellationToken), previous, queued, cancellationToken);
-                previous = queued.Task;
+                Task<SendResult> accepting;
+                try
+                {
+                    // Checked in turn, and the write queued before the next request is read: one
+                    // stream's messages are stored in the order sent. The commit is not awaited.
+                    var admitted = await AdmitAsync(sender, request, cancellationToken).ConfigureAwait(false);
+                    accepting = admitted.Answer is { } answer ? Task.FromResult(answer) : CommitAsync(request, admitted.Envelope!, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    accepting = Task.FromException<SendResult>(e);
+                }
+
                 _ = AnswerAsync(request, accepting, results.Writer, window, context);
             }
 
@@ -83,28 +95,6 @@ internal sealed partial class MailboxService(
             results.Writer.TryComplete();
             await writing.ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// Admissions run concurrently (their reads overlap, and their writes reach the group commit
-    /// together), but each write is queued only after the previous request's was: <paramref name="queued"/>
-    /// completes once this request's write is queued or it needs none, and the next request waits for it.
-    /// </summary>
-    private async Task<SendResult> AcceptInOrderAsync(SendRequest request, Task<Admission> admission, Task previous, TaskCompletionSource queued, CancellationToken cancellationToken)
-    {
-        Task<SendResult> committing;
-        try
-        {
-            await previous.ConfigureAwait(false);
-            var admitted = await admission.ConfigureAwait(false);
-            committing = admitted.Answer is { } answer ? Task.FromResult(answer) : CommitAsync(request, admitted.Envelope!, cancellationToken);
-        }
-        finally
-        {
-            queued.TrySetResult();
-        }
-
-        return await committing.ConfigureAwait(false);
     }
 
     private async Task AnswerAsync(SendRequest request, Task<SendResult> accepting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)
@@ -146,9 +136,14 @@ internal sealed partial class MailboxService(
     {
         try
         {
-            await foreach (var result in results.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            while (await results.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                await responseStream.WriteAsync(result, cancellationToken).ConfigureAwait(false);
+                while (results.TryRead(out var result))
+                {
+                    // Results ready together go out in one flush (one TLS record, one send).
+                    responseStream.WriteOptions = results.TryPeek(out _) ? Buffered : null;
+                    await responseStream.WriteAsync(result, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException && cancellationToken.IsCancellationRequested)
@@ -273,13 +268,16 @@ internal sealed partial class MailboxService(
                 if (room > 0)
                 {
                     var batch = await store.Mailbox.PeekAsync(user, after, room, cancellationToken).ConfigureAwait(false);
-                    foreach (var envelope in batch)
+                    for (var i = 0; i < batch.Count; i++)
                     {
+                        var envelope = batch[i];
                         lock (inFlightLock)
                         {
                             inFlight.Add(IdKey(envelope.MessageId));
                         }
 
+                        // One flush per batch, not per envelope.
+                        responseStream.WriteOptions = i < batch.Count - 1 ? Buffered : null;
                         await WriteAsync(responseStream, envelope, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
                         after = envelope.Sequence;
                     }
