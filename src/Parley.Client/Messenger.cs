@@ -263,7 +263,7 @@ public sealed class Messenger : IAsyncDisposable
                 bool more;
                 try
                 {
-                    more = await stream.ResponseStream.MoveNext(wait.Token).ConfigureAwait(false);
+                    more = await StreamTransport.MoveNextAsync(stream.ResponseStream, wait.Token).ConfigureAwait(false);
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
                 {
@@ -296,7 +296,7 @@ public sealed class Messenger : IAsyncDisposable
                 }
 
                 var received = await HandleEnvelopeAsync(envelope, cancellationToken).ConfigureAwait(false);
-                await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { envelope.MessageId } }, cancellationToken).ConfigureAwait(false);
+                await StreamTransport.WriteAsync(stream.RequestStream, new ReceiveRequest { Ack = { envelope.MessageId } }, cancellationToken).ConfigureAwait(false);
                 if (received is not null)
                 {
                     accepted++;
@@ -308,32 +308,25 @@ public sealed class Messenger : IAsyncDisposable
         {
             throw Translate(e);
         }
-        catch (Exception e) when (e is IOException or HttpRequestException)
-        {
-            // A server killed mid-stream can end the HTTP/2 response under gRPC's feet, which
-            // surfaces as the transport's own exception rather than an RpcException.
-            throw new ClientException(ClientErrorKind.ServerUnreachable, $"cannot reach the server: {e.Message}", e);
-        }
         finally
         {
             try
             {
-                await stream.RequestStream.CompleteAsync().ConfigureAwait(false);
+                await StreamTransport.CompleteAsync(stream.RequestStream).ConfigureAwait(false);
 
                 // Wait for the server to end the call: it ends once it has applied the acks written
                 // above. Disposing the call before then cancels it on the server, and the last
                 // acknowledged envelopes stay stored, to be sent (and skipped) again next time.
                 using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 drain.CancelAfter(AckDrainTimeout);
-                while (await stream.ResponseStream.MoveNext(drain.Token).ConfigureAwait(false))
+                while (await StreamTransport.MoveNextAsync(stream.ResponseStream, drain.Token).ConfigureAwait(false))
                 {
                     // Envelopes pushed meanwhile are not acknowledged: they stay stored for the next receive.
                 }
             }
-            catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException or IOException or HttpRequestException)
+            catch (Exception e) when (StreamTransport.MeansCallIsOver(e))
             {
-                // The stream or the server is already gone (a killed server ends the HTTP/2 response
-                // with an IOException here, not an RpcException); acks already written are what counts.
+                // The stream or the server is already gone; acks already written are what counts.
             }
         }
 
