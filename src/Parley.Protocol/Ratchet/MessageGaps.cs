@@ -59,9 +59,9 @@ public sealed class MessageGaps
             runs.Add(new MissingRun(chain.ToArray(), 0, until));
         }
 
-        return new MessageGaps(runs, null);
+        return new MessageGaps(runs.AsReadOnly(), null);
     }
 
     internal static MessageGaps Opening(byte[] chain, uint from, uint until) =>
-        until > from ? new MessageGaps([new MissingRun(chain.ToArray(), from, until - from)], null) : None;
+        until > from ? new MessageGaps(Array.AsReadOnly([new MissingRun(chain.ToArray(), from, until - from)]), null) : None;
 }
