@@ -11,6 +11,7 @@ using Parley.Protocol.Certificates;
 using Parley.Protocol.Identity;
 using Parley.Protocol.Pake;
 using Parley.Protocol.PreKeys;
+using Parley.Protocol.Ratchet;
 using Parley.Protocol.Session;
 using Parley.Protocol.Storage;
 using Parley.Protocol.Wire;
@@ -262,7 +263,7 @@ public sealed class Messenger : IAsyncDisposable
                 bool more;
                 try
                 {
-                    more = await stream.ResponseStream.MoveNext(wait.Token).ConfigureAwait(false);
+                    more = await StreamTransport.MoveNextAsync(stream.ResponseStream, wait.Token).ConfigureAwait(false);
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && !cancellationToken.IsCancellationRequested)
                 {
@@ -295,7 +296,7 @@ public sealed class Messenger : IAsyncDisposable
                 }
 
                 var received = await HandleEnvelopeAsync(envelope, cancellationToken).ConfigureAwait(false);
-                await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { envelope.MessageId } }, cancellationToken).ConfigureAwait(false);
+                await StreamTransport.WriteAsync(stream.RequestStream, new ReceiveRequest { Ack = { envelope.MessageId } }, cancellationToken).ConfigureAwait(false);
                 if (received is not null)
                 {
                     accepted++;
@@ -307,32 +308,25 @@ public sealed class Messenger : IAsyncDisposable
         {
             throw Translate(e);
         }
-        catch (Exception e) when (e is IOException or HttpRequestException)
-        {
-            // A server killed mid-stream can end the HTTP/2 response under gRPC's feet, which
-            // surfaces as the transport's own exception rather than an RpcException.
-            throw new ClientException(ClientErrorKind.ServerUnreachable, $"cannot reach the server: {e.Message}", e);
-        }
         finally
         {
             try
             {
-                await stream.RequestStream.CompleteAsync().ConfigureAwait(false);
+                await StreamTransport.CompleteAsync(stream.RequestStream).ConfigureAwait(false);
 
                 // Wait for the server to end the call: it ends once it has applied the acks written
                 // above. Disposing the call before then cancels it on the server, and the last
                 // acknowledged envelopes stay stored, to be sent (and skipped) again next time.
                 using var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 drain.CancelAfter(AckDrainTimeout);
-                while (await stream.ResponseStream.MoveNext(drain.Token).ConfigureAwait(false))
+                while (await StreamTransport.MoveNextAsync(stream.ResponseStream, drain.Token).ConfigureAwait(false))
                 {
                     // Envelopes pushed meanwhile are not acknowledged: they stay stored for the next receive.
                 }
             }
-            catch (Exception e) when (e is RpcException or InvalidOperationException or OperationCanceledException or IOException or HttpRequestException)
+            catch (Exception e) when (StreamTransport.MeansCallIsOver(e))
             {
-                // The stream or the server is already gone (a killed server ends the HTTP/2 response
-                // with an IOException here, not an RpcException); acks already written are what counts.
+                // The stream or the server is already gone; acks already written are what counts.
             }
         }
 
@@ -555,13 +549,12 @@ public sealed class Messenger : IAsyncDisposable
         }
 
         var serverTime = DateTimeOffset.FromUnixTimeMilliseconds(envelope.ServerTimestampUnixMs);
-        string? text = null;
-        byte[]? state = null;
+        Decrypted? decrypted = null;
         MessageStatus status;
         var consumed = new DeferredPreKeyConsumption(profile);
         try
         {
-            (text, state) = await DecryptAsync(sender, envelope.Body.Span.ToArray(), consumed, cancellationToken).ConfigureAwait(false);
+            decrypted = await DecryptAsync(sender, envelope.Body.Span.ToArray(), consumed, cancellationToken).ConfigureAwait(false);
             status = MessageStatus.Delivered;
         }
         catch (ParleyProtocolException e)
@@ -575,19 +568,25 @@ public sealed class Messenger : IAsyncDisposable
             };
         }
 
-        var message = new IncomingMessage(id, sender, text, status, serverTime, DateTimeOffset.UtcNow);
-        if (!profile.StoreIncoming(message, state is null ? null : sender, state))
+        var message = new IncomingMessage(id, sender, decrypted?.Text, status, serverTime, DateTimeOffset.UtcNow);
+        var stored = decrypted is null
+            ? profile.StoreIncoming(message, null, null)
+            : profile.StoreIncoming(message, sender, decrypted.State, decrypted.Session, decrypted.Gaps);
+        if (!stored)
         {
             return null;
         }
 
         consumed.Commit();
         var verified = profile.ListContacts().FirstOrDefault(c => c.Name == sender)?.Verified ?? false;
-        return new ReceivedMessage(sender, text, status, serverTime, verified && status == MessageStatus.Delivered);
+        return new ReceivedMessage(sender, decrypted?.Text, status, serverTime, verified && status == MessageStatus.Delivered, decrypted?.Gaps.OpenedCount ?? 0);
     }
 
-    /// <summary>Decrypts a message from <paramref name="sender"/>; returns the text and the session state to store with it.</summary>
-    private async Task<(string Text, byte[] State)> DecryptAsync(string sender, byte[] body, DeferredPreKeyConsumption preKeys, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decrypts a message from <paramref name="sender"/>; returns the text, the session state to
+    /// store with it, and what the ratchet counters said about messages that did not arrive.
+    /// </summary>
+    private async Task<Decrypted> DecryptAsync(string sender, byte[] body, DeferredPreKeyConsumption preKeys, CancellationToken cancellationToken)
     {
         var message = RatchetSession.ParseMessage(body);
         var stored = profile.LoadSession(sender);
@@ -608,14 +607,14 @@ public sealed class Messenger : IAsyncDisposable
                 throw new ParleyProtocolException(ProtocolErrorKind.UntrustedIdentity, $"the identity key of {sender} has changed");
             }
 
-            using var accepted = RatchetSession.Accept(profile.Identity, message.PreKey, preKeys, claimed, out var plaintext);
+            using var accepted = RatchetSession.Accept(profile.Identity, message.PreKey, preKeys, claimed, out var plaintext, out var acceptedGaps);
             if (trust == IdentityTrust.FirstUse)
             {
                 profile.AddContact(sender);
                 profile.Pin(sender, claimed);
             }
 
-            return (Encoding.UTF8.GetString(plaintext), accepted.Serialize());
+            return new Decrypted(Encoding.UTF8.GetString(plaintext), accepted.Serialize(), accepted.BaseKey.ToArray(), acceptedGaps);
         }
 
         if (existing is null)
@@ -628,8 +627,8 @@ public sealed class Messenger : IAsyncDisposable
             throw new ParleyProtocolException(ProtocolErrorKind.UntrustedIdentity, $"the identity key of {sender} has changed");
         }
 
-        var decrypted = existing.Decrypt(message);
-        return (Encoding.UTF8.GetString(decrypted), existing.Serialize());
+        var decrypted = existing.Decrypt(message, out var gaps);
+        return new Decrypted(Encoding.UTF8.GetString(decrypted), existing.Serialize(), existing.BaseKey.ToArray(), gaps);
     }
 
     /// <summary>The identity the CA certified for <paramref name="peer"/>, checked against the pinned root and the current CRL.</summary>
@@ -738,6 +737,9 @@ public sealed class Messenger : IAsyncDisposable
             ? new ClientException(ClientErrorKind.UnknownPeer, e.Status.Detail, e)
             : new ClientException(ClientErrorKind.Refused, $"the server refused: {e.Status.Detail}", e);
     }
+
+    /// <summary>A decrypted message: its text, the session state to store with it, the session's base key and its gaps.</summary>
+    private sealed record Decrypted(string Text, byte[] State, byte[] Session, MessageGaps Gaps);
 
     /// <summary>Holds back prekey deletion until the message that used them is stored.</summary>
     private sealed class DeferredPreKeyConsumption(ProfileStore store) : IPreKeyStore

@@ -120,6 +120,52 @@ public sealed partial class InviteTests
         Assert.Contains("no contacts yet", (await ParleyExecutable.RunOkAsync(alice, "contacts", "list")).Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task InviteWaitingWhenTheServerIsKilledEndsWithOneErrorLine()
+    {
+        using var work = new Workspace();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"));
+        var alice = await work.RegisterAsync(server, "alice");
+
+        using var invite = new Running(ParleyExecutable.Start(alice, ["invite", "--timeout", "60s"], redirectInput: false));
+        await invite.WaitForCodeAsync();
+        await invite.WaitForAsync("waiting for the other person");
+        await server.KillAsync();
+        await invite.ExitAsync();
+
+        AssertOneUnreachableLine(invite);
+    }
+
+    [Fact]
+    public async Task CodeChatWhenTheServerIsKilledEndsWithOneErrorLineOnBothSides()
+    {
+        using var work = new Workspace();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"));
+        var alice = await work.RegisterAsync(server, "alice");
+        var bob = await work.RegisterAsync(server, "bob");
+
+        using var host = new Running(ParleyExecutable.Start(alice, ["chat", "--new-code"], redirectInput: true));
+        var code = await host.WaitForCodeAsync();
+        using var guest = new Running(ParleyExecutable.Start(bob, ["chat", "--code", code], redirectInput: true));
+        await host.WaitForAsync("connected to bob");
+        await guest.WaitForAsync("connected to alice");
+        await server.KillAsync();
+        await host.ExitAsync();
+        await guest.ExitAsync();
+
+        AssertOneUnreachableLine(host);
+        AssertOneUnreachableLine(guest);
+    }
+
+    /// <summary>A server killed mid-exchange: one `parley: error:` line saying so, no trace, a failing exit code.</summary>
+    private static void AssertOneUnreachableLine(Running side)
+    {
+        Assert.True(side.ExitCode != 0, side.ToString());
+        var line = Assert.Single(side.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("parley: error: cannot reach the server", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", side.Stderr, StringComparison.Ordinal);
+    }
+
     private static string WriteConfig(Workspace work, string json)
     {
         var path = work.Combine("server.json");
@@ -224,7 +270,15 @@ public sealed partial class InviteTests
         internal async Task ExitAsync()
         {
             using var timeout = new CancellationTokenSource(Patience);
-            await Process.WaitForExitAsync(timeout.Token);
+            try
+            {
+                await Process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"did not exit within {Patience}:\n{this}");
+            }
+
             await readers;
         }
 

@@ -53,11 +53,14 @@ public sealed class MaliciousServerTests : IAsyncLifetime, IDisposable
         await ReplaceBodyAsync(rows[1].Sequence, Flip(rows[1].Body, 12));
         await server.StartAsync();
 
+        // The two genuine messages never arrived intact: besides the two flags, the counters of
+        // the one after them report both as missing (docs/protocol.md §6.5).
         var shown = await InboxAsync(bob);
-        Assert.Equal(3, shown.Count);
+        Assert.Equal(4, shown.Count);
         Assert.StartsWith("tampered:", shown[0], StringComparison.Ordinal);
         Assert.Matches("^(tampered|undecryptable):$", shown[1]);
-        Assert.Equal("ok:untouched", shown[2]);
+        Assert.Equal("missing:", shown[2]);
+        Assert.Equal("ok:untouched", shown[3]);
         Assert.DoesNotContain(shown, s => s.Contains("altered", StringComparison.Ordinal));
     }
 
@@ -103,6 +106,28 @@ public sealed class MaliciousServerTests : IAsyncLifetime, IDisposable
         await server.StartAsync();
         var shown = await InboxAsync(bob);
         Assert.Equal(["ok:in order 4", "ok:in order 3", "ok:in order 2", "ok:in order 1"], shown);
+
+        // Reordered, not dropped: the gap the first one opened was closed before it was shown.
+        Assert.DoesNotContain(await HistoryAsync(bob, "alice"), e => e.StartsWith("missing:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EnvelopeHeldBackAndDeliveredLaterClosesTheGapItLeft()
+    {
+        await ParleyExecutable.RunOkAsync(alice, "send", "bob", "held back");
+        await ParleyExecutable.RunOkAsync(alice, "send", "bob", "after it");
+        await server.KillAsync();
+        var held = (await database.EnvelopesForAsync("bob"))[0];
+        await database.ExecuteAsync("DELETE FROM envelopes WHERE sequence = $s", ("$s", held.Sequence));
+        await server.StartAsync();
+        Assert.Equal(["missing:", "ok:after it"], await InboxAsync(bob));
+
+        await server.KillAsync();
+        await InsertAsync(held.MessageId, held.Sender, held.Body);
+        await server.StartAsync();
+
+        Assert.Equal(["ok:held back"], await InboxAsync(bob));
+        Assert.Equal(["ok:hello bob", "ok:after it", "ok:held back"], await HistoryAsync(bob, "alice"));
     }
 
     [Fact]
@@ -115,8 +140,41 @@ public sealed class MaliciousServerTests : IAsyncLifetime, IDisposable
         await database.ExecuteAsync("DELETE FROM envelopes WHERE sequence = $s", ("$s", rows[0].Sequence));
         await server.StartAsync();
 
-        Assert.Equal(["ok:after the drop"], await InboxAsync(bob));
-        Assert.DoesNotContain(await HistoryAsync(bob, "alice"), e => e.Contains("dropped", StringComparison.Ordinal));
+        // The counters of the message after it show one is missing: flagged, in place, never forged.
+        var inbox = await JsonLinesAsync(bob, "inbox", "--json");
+        Assert.Equal(["missing:", "ok:after the drop"], StatusLines(inbox));
+        Assert.Equal("gap", inbox[0].GetProperty("kind").GetString());
+        Assert.Equal(1, inbox[0].GetProperty("missing").GetInt64());
+        Assert.Equal("alice", inbox[0].GetProperty("from").GetString());
+        Assert.Equal(["ok:hello bob", "missing:", "ok:after the drop"], await HistoryAsync(bob, "alice"));
+
+        var history = (await ParleyExecutable.RunOkAsync(bob, "history", "alice")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, history.Length);
+        Assert.EndsWith("! 1 message from alice is missing (sent before the next one; the server did not deliver it)", history[1], StringComparison.Ordinal);
+        Assert.EndsWith("alice: after the drop", history[2], StringComparison.Ordinal);
+        Assert.DoesNotContain(history, e => e.Contains("dropped", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DroppedEnvelopesAreFlaggedInThePlainInboxToo()
+    {
+        for (var n = 1; n <= 3; n++)
+        {
+            await ParleyExecutable.RunOkAsync(alice, "send", "bob", $"message {n}");
+        }
+
+        await server.KillAsync();
+        var rows = await database.EnvelopesForAsync("bob");
+        foreach (var row in rows.Take(2))
+        {
+            await database.ExecuteAsync("DELETE FROM envelopes WHERE sequence = $s", ("$s", row.Sequence));
+        }
+
+        await server.StartAsync();
+        var lines = (await ParleyExecutable.RunOkAsync(bob, "inbox")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.EndsWith("! 2 messages from alice are missing (sent before the next one; the server did not deliver them)", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("alice: message 3", lines[1], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -215,10 +273,14 @@ public sealed class MaliciousServerTests : IAsyncLifetime, IDisposable
     private static async Task<List<string>> HistoryAsync(Dictionary<string, string> user, string peer) =>
         StatusLines((await ParleyExecutable.RunOkAsync(user, "history", peer, "--json")).Stdout);
 
-    private static List<string> StatusLines(string output) =>
-    [
-        .. output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => JsonDocument.Parse(line).RootElement)
-            .Select(e => $"{e.GetProperty("status").GetString()}:{e.GetProperty("text").GetString()}"),
-    ];
+    private static async Task<List<JsonElement>> JsonLinesAsync(Dictionary<string, string> user, params string[] arguments) =>
+        JsonLines((await ParleyExecutable.RunOkAsync(user, arguments)).Stdout);
+
+    private static List<string> StatusLines(string output) => StatusLines(JsonLines(output));
+
+    private static List<string> StatusLines(List<JsonElement> lines) =>
+        [.. lines.Select(e => $"{e.GetProperty("status").GetString()}:{e.GetProperty("text").GetString()}")];
+
+    private static List<JsonElement> JsonLines(string output) =>
+        [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)];
 }

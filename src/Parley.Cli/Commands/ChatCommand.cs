@@ -194,6 +194,10 @@ internal static class ChatCommand
 
     private static async Task TypeAsync(CodeChat chat, CancellationToken cancellationToken)
     {
+        // Console.In reads synchronously even through ReadLineAsync: leave the caller's thread
+        // first, or the chat could not notice that the server or the peer is gone until the user
+        // pressed Enter (a thread-pool thread waits on the terminal instead).
+        await Task.Yield();
         try
         {
             while (await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)

@@ -7,14 +7,24 @@ using Parley.Client.Profile;
 
 namespace Parley.Cli.Commands;
 
-/// <summary>How messages are printed: one readable line each, or one JSON object per line.</summary>
+/// <summary>
+/// How messages are printed: one readable line each, or one JSON object per line. A gap — messages
+/// the peer sent that the server did not deliver — is a line (kind "gap" in JSON) of its own, just
+/// before the message that revealed it.
+/// </summary>
 internal static class MessageOutput
 {
     internal static void Write(ReceivedMessage message, bool json)
     {
+        if (message.MissingBefore > 0)
+        {
+            WriteGap(message.Sender, to: null, message.ServerTime, message.MissingBefore, json);
+        }
+
         if (json)
         {
             WriteJson(
+                ("kind", "message"),
                 ("from", message.Sender),
                 ("time", message.ServerTime.ToString("O", CultureInfo.InvariantCulture)),
                 ("status", StatusName(message.Status)),
@@ -28,10 +38,17 @@ internal static class MessageOutput
 
     internal static void Write(HistoryEntry entry, string self, bool json)
     {
+        if (entry.IsGap)
+        {
+            WriteGap(entry.Peer, self, entry.Time, entry.MissingCount, json);
+            return;
+        }
+
         var from = entry.Outgoing ? self : entry.Peer;
         if (json)
         {
             WriteJson(
+                ("kind", "message"),
                 ("from", from),
                 ("to", entry.Outgoing ? entry.Peer : self),
                 ("time", entry.Time.ToString("O", CultureInfo.InvariantCulture)),
@@ -50,8 +67,32 @@ internal static class MessageOutput
         MessageStatus.Tampered => "tampered",
         MessageStatus.Replayed => "replayed",
         MessageStatus.UntrustedIdentity => "untrusted",
+        MessageStatus.Missing => "missing",
         _ => "undecryptable",
     };
+
+    /// <summary>The words for a gap, e.g. "1 message from alice is missing (sent before the next one; the server did not deliver it)".</summary>
+    internal static string GapText(string from, long count) => count == 1
+        ? $"1 message from {from} is missing (sent before the next one; the server did not deliver it)"
+        : $"{count.ToString(CultureInfo.InvariantCulture)} messages from {from} are missing (sent before the next one; the server did not deliver them)";
+
+    private static void WriteGap(string from, string? to, DateTimeOffset time, long count, bool json)
+    {
+        if (json)
+        {
+            WriteJson(
+                ("kind", "gap"),
+                ("from", from),
+                ("to", to),
+                ("time", time.ToString("O", CultureInfo.InvariantCulture)),
+                ("status", StatusName(MessageStatus.Missing)),
+                ("missing", count),
+                ("text", null));
+            return;
+        }
+
+        Console.WriteLine($"[{Stamp(time)}] ! {GapText(from, count)}");
+    }
 
     // Written field by field rather than serialised by reflection, so `parley` can be published with Native AOT.
     private static void WriteJson(params ReadOnlySpan<(string Name, object? Value)> fields)
@@ -70,6 +111,9 @@ internal static class MessageOutput
                     case bool flag:
                         json.WriteBoolean(name, flag);
                         break;
+                    case long number:
+                        json.WriteNumber(name, number);
+                        break;
                     default:
                         json.WriteString(name, (string)value);
                         break;
@@ -82,9 +126,11 @@ internal static class MessageOutput
         Console.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
 
+    private static string Stamp(DateTimeOffset time) => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
     private static string Line(DateTimeOffset time, string from, string? text, MessageStatus status, bool verified)
     {
-        var stamp = time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var stamp = Stamp(time);
         return status switch
         {
             MessageStatus.Delivered => $"[{stamp}] {from}{(verified ? " (verified)" : string.Empty)}: {text}",

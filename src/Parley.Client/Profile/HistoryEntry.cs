@@ -11,4 +11,12 @@ namespace Parley.Client.Profile;
 /// message still in the outbox, when the user sent it.
 /// </param>
 /// <param name="Sent">For a sent message, whether the server acked it; always true for a received one.</param>
-public sealed record HistoryEntry(byte[] MessageId, string Peer, bool Outgoing, string? Text, MessageStatus Status, DateTimeOffset Time, bool Sent);
+/// <param name="MissingCount">
+/// For a gap (<see cref="MessageStatus.Missing"/>, placed just before the message that revealed it,
+/// at its time, with an empty id): how many of the peer's messages are still missing there; 0 otherwise.
+/// </param>
+public sealed record HistoryEntry(byte[] MessageId, string Peer, bool Outgoing, string? Text, MessageStatus Status, DateTimeOffset Time, bool Sent, long MissingCount = 0)
+{
+    /// <summary>True for a gap rather than a message.</summary>
+    public bool IsGap => Status == MessageStatus.Missing;
+}

@@ -17,4 +17,10 @@ public enum MessageStatus
 
     /// <summary>It came with an identity key other than the pinned one and was not read.</summary>
     UntrustedIdentity = 5,
+
+    /// <summary>
+    /// Not a message: a gap. The peer sent messages before the next one that have not arrived (the
+    /// server did not deliver them); <see cref="HistoryEntry.MissingCount"/> says how many.
+    /// </summary>
+    Missing = 6,
 }

@@ -21,6 +21,10 @@ namespace Parley.Client.Profile;
 /// <item><c>messages</c>: clear — peer, message_id, direction, status, times, sent/shown flags.
 /// Sealed — body (the text) and ciphertext (the outbox copy, dropped once acked). Row key =
 /// "in/peer/hex(id)" or "out/peer/hex(id)".</item>
+/// <item><c>gaps</c> (migration 2): clear — peer, session (the session's base key), chain (the
+/// peer's ratchet public key), the missing counters, how many are still missing, the message that
+/// showed them missing, its time, shown. Nothing sealed: these are counters and public keys that
+/// every message header carries past the server in the clear.</item>
 /// </list>
 /// </remarks>
 internal static class ProfileSchema
@@ -73,6 +77,26 @@ internal static class ProfileSchema
         CREATE INDEX messages_conversation ON messages (peer, time, seq);
         CREATE INDEX messages_unshown ON messages (time, seq) WHERE outgoing = 0 AND shown = 0;
         CREATE INDEX messages_pending ON messages (local_time, seq) WHERE outgoing = 1 AND sent = 0;
+        """,
+
+        // 2: messages the peer sent that never arrived (docs/protocol.md §6.5), one row per run of
+        // skipped counters, shown just before the message that revealed them (message_seq).
+        """
+        CREATE TABLE gaps (
+            seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+            peer          TEXT NOT NULL,
+            session       BLOB NOT NULL,
+            chain         BLOB NOT NULL,
+            first_counter INTEGER NOT NULL,
+            until_counter INTEGER NOT NULL,
+            missing       INTEGER NOT NULL,
+            message_seq   INTEGER NOT NULL,
+            time          INTEGER NOT NULL,
+            shown         INTEGER NOT NULL
+        );
+        CREATE INDEX gaps_chain ON gaps (peer, chain, first_counter);
+        CREATE INDEX gaps_conversation ON gaps (peer, message_seq);
+        CREATE INDEX gaps_unshown ON gaps (message_seq) WHERE shown = 0;
         """,
     ];
 

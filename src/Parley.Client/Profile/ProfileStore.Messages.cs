@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Parley.Protocol.Ratchet;
 
 namespace Parley.Client.Profile;
 
@@ -14,7 +15,10 @@ public sealed partial class ProfileStore
     /// <summary>Longest received message id accepted.</summary>
     public const int MaxMessageIdSize = 64;
 
-    private const string HistoryColumns = "peer, message_id, outgoing, status, time, sent, body";
+    private const string HistoryColumns = "peer, message_id, outgoing, status, time, sent, body, 0 AS missing, seq AS place, 1 AS kind";
+
+    /// <summary>Gaps as history rows: one per revealing message, placed just before it (kind 0 sorts first).</summary>
+    private static readonly string GapColumns = $"peer, NULL, 0, {(int)MessageStatus.Missing}, time, 1, NULL, SUM(missing), message_seq, 0";
 
     /// <summary>Puts a message in the outbox.</summary>
     public void EnqueueOutgoing(OutgoingMessage message)
@@ -78,7 +82,25 @@ public sealed partial class ProfileStore
     /// transaction. Returns false and changes nothing when this sender's message id is already
     /// stored (a redelivery: ack it again, do not show it twice).
     /// </summary>
-    public bool StoreIncoming(IncomingMessage message, string? peer, byte[]? sessionState)
+    public bool StoreIncoming(IncomingMessage message, string? peer, byte[]? sessionState) =>
+        StoreIncomingCore(message, peer, sessionState, session: null, gaps: null);
+
+    /// <summary>
+    /// As <see cref="StoreIncoming(IncomingMessage, string?, byte[])"/>, and records in the same
+    /// transaction what the decrypt said about missing messages: the runs it opened become a gap in
+    /// the history just before this message, and a message that arrived late closes its place in
+    /// the gap it left. <paramref name="session"/> is the session's base key, which qualifies the
+    /// chains (a responder's first chain is its signed prekey, which several sessions can share).
+    /// </summary>
+    public bool StoreIncoming(IncomingMessage message, string peer, byte[] sessionState, byte[] session, MessageGaps gaps)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(gaps);
+        ArgumentNullException.ThrowIfNull(sessionState);
+        return StoreIncomingCore(message, peer, sessionState, session, gaps);
+    }
+
+    private bool StoreIncomingCore(IncomingMessage message, string? peer, byte[]? sessionState, byte[]? session, MessageGaps? gaps)
     {
         ArgumentNullException.ThrowIfNull(message);
         ValidateMessageId(message.MessageId, nameof(message));
@@ -109,6 +131,11 @@ public sealed partial class ProfileStore
                 ("$server_time", ToStored(message.ServerTime)),
                 ("$received_at", ToStored(message.ReceivedAt)),
                 ("$body", body));
+            if (gaps is not null)
+            {
+                RecordGapsCore(message, session!, gaps);
+            }
+
             if (sessionState is not null)
             {
                 StoreSessionCore(peer!, sessionState);
@@ -126,19 +153,47 @@ public sealed partial class ProfileStore
         return Read(() => HasIncomingCore(sender, messageId));
     }
 
-    /// <summary>The received messages not yet shown, by time; they are marked shown in the same transaction.</summary>
+    /// <summary>
+    /// The received messages and the gaps not yet shown, by time (a gap just before the message that
+    /// revealed it); they are marked shown in the same transaction. A gap whose messages all arrived
+    /// before it was shown is not shown at all.
+    /// </summary>
     public IReadOnlyList<HistoryEntry> TakeUnshown() => Write(() =>
     {
-        var entries = ReadHistory($"SELECT {HistoryColumns} FROM messages WHERE outgoing = 0 AND shown = 0 ORDER BY time, seq");
+        var entries = ReadHistory(
+            $"""
+            SELECT {HistoryColumns} FROM messages WHERE outgoing = 0 AND shown = 0
+            UNION ALL
+            SELECT {GapColumns} FROM gaps WHERE shown = 0 GROUP BY message_seq HAVING SUM(missing) > 0
+            ORDER BY time, place, kind
+            """);
         Execute("UPDATE messages SET shown = 1 WHERE outgoing = 0 AND shown = 0");
+        Execute("UPDATE gaps SET shown = 1 WHERE shown = 0");
         return entries;
     });
 
-    /// <summary>The conversation with <paramref name="peer"/>, both directions, by time.</summary>
+    /// <summary>
+    /// The conversation with <paramref name="peer"/>, both directions, by time, with a gap entry
+    /// (<see cref="MessageStatus.Missing"/>) where messages from the peer are still missing.
+    /// </summary>
     public IReadOnlyList<HistoryEntry> History(string peer)
     {
         ArgumentException.ThrowIfNullOrEmpty(peer);
-        return Read(() => ReadHistory($"SELECT {HistoryColumns} FROM messages WHERE peer = $peer ORDER BY time, seq", ("$peer", peer)));
+        return Read(() => ReadHistory(
+            $"""
+            SELECT {HistoryColumns} FROM messages WHERE peer = $peer
+            UNION ALL
+            SELECT {GapColumns} FROM gaps WHERE peer = $peer GROUP BY message_seq HAVING SUM(missing) > 0
+            ORDER BY time, place, kind
+            """,
+            ("$peer", peer)));
+    }
+
+    /// <summary>How many of <paramref name="peer"/>'s messages are reported missing now (all gaps, shown or not).</summary>
+    public long MissingFrom(string peer)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(peer);
+        return Read(() => Scalar("SELECT COALESCE(SUM(missing), 0) FROM gaps WHERE peer = $peer", ("$peer", peer)) is long missing ? missing : 0);
     }
 
     private static SealedField MessageField(string column, bool outgoing, string peer, byte[] messageId) =>
@@ -188,6 +243,47 @@ public sealed partial class ProfileStore
         }
     }
 
+    private void RecordGapsCore(IncomingMessage message, byte[] session, MessageGaps gaps)
+    {
+        if (gaps.Closed is { } late)
+        {
+            // The protocol opens a skipped key once, so a place is closed at most once.
+            Execute(
+                """
+                UPDATE gaps SET missing = missing - 1
+                WHERE peer = $peer AND session = $session AND chain = $chain
+                  AND first_counter <= $counter AND $counter < until_counter AND missing > 0
+                """,
+                ("$peer", message.Sender),
+                ("$session", session),
+                ("$chain", late.Chain.ToArray()),
+                ("$counter", (long)late.First));
+        }
+
+        if (gaps.Opened.Count == 0)
+        {
+            return;
+        }
+
+        var revealedBy = (long)Scalar("SELECT last_insert_rowid()")!;
+        foreach (var run in gaps.Opened)
+        {
+            Execute(
+                """
+                INSERT INTO gaps (peer, session, chain, first_counter, until_counter, missing, message_seq, time, shown)
+                VALUES ($peer, $session, $chain, $first, $until, $missing, $message_seq, $time, 0)
+                """,
+                ("$peer", message.Sender),
+                ("$session", session),
+                ("$chain", run.Chain.ToArray()),
+                ("$first", (long)run.First),
+                ("$until", (long)run.First + run.Count),
+                ("$missing", (long)run.Count),
+                ("$message_seq", revealedBy),
+                ("$time", ToStored(message.ServerTime)));
+        }
+    }
+
     private bool HasIncomingCore(string sender, byte[] messageId) =>
         Scalar("SELECT 1 FROM messages WHERE outgoing = 0 AND peer = $peer AND message_id = $id", ("$peer", sender), ("$id", messageId)) is not null;
 
@@ -199,10 +295,16 @@ public sealed partial class ProfileStore
         while (reader.Read())
         {
             var peer = reader.GetString(0);
+            if (reader.GetInt64(9) == 0)
+            {
+                entries.Add(new HistoryEntry([], peer, false, null, MessageStatus.Missing, FromStored(reader.GetInt64(4)), true, reader.GetInt64(7)));
+                continue;
+            }
+
             var id = reader.GetFieldValue<byte[]>(1);
             var outgoing = reader.GetInt64(2) != 0;
             var status = (MessageStatus)reader.GetInt64(3);
-            if (!Enum.IsDefined(status))
+            if (!Enum.IsDefined(status) || status == MessageStatus.Missing)
             {
                 throw ProfileError.Corrupt($"unknown message status {(long)status}");
             }

@@ -39,7 +39,7 @@ internal sealed class RendezvousStream : IAsyncDisposable
         var call = connection.Rendezvous.Exchange(cancellationToken: cancellationToken);
         try
         {
-            await call.RequestStream.WriteAsync(new RendezvousRequest { Open = new RendezvousOpen() }, cancellationToken).ConfigureAwait(false);
+            await StreamTransport.WriteAsync(call.RequestStream, new RendezvousRequest { Open = new RendezvousOpen() }, cancellationToken).ConfigureAwait(false);
             var first = await NextAsync(call, cancellationToken).ConfigureAwait(false);
             if (first?.KindCase != RendezvousResponse.KindOneofCase.Opened)
             {
@@ -61,7 +61,7 @@ internal sealed class RendezvousStream : IAsyncDisposable
         var call = connection.Rendezvous.Exchange(cancellationToken: cancellationToken);
         try
         {
-            await call.RequestStream.WriteAsync(new RendezvousRequest { Claim = new RendezvousClaim { Nameplate = nameplate } }, cancellationToken).ConfigureAwait(false);
+            await StreamTransport.WriteAsync(call.RequestStream, new RendezvousRequest { Claim = new RendezvousClaim { Nameplate = nameplate } }, cancellationToken).ConfigureAwait(false);
             var stream = new RendezvousStream(call, nameplate, expires: null);
             await stream.WaitForPeerAsync(cancellationToken).ConfigureAwait(false);
             return stream;
@@ -92,7 +92,7 @@ internal sealed class RendezvousStream : IAsyncDisposable
     {
         try
         {
-            await call.RequestStream.WriteAsync(new RendezvousRequest { Relay = UnsafeByteOperations.UnsafeWrap(frame) }, cancellationToken).ConfigureAwait(false);
+            await StreamTransport.WriteAsync(call.RequestStream, new RendezvousRequest { Relay = UnsafeByteOperations.UnsafeWrap(frame) }, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException e)
         {
@@ -127,20 +127,20 @@ internal sealed class RendezvousStream : IAsyncDisposable
     {
         try
         {
-            await call.RequestStream.WriteAsync(new RendezvousRequest { Mismatch = new RendezvousMismatch() }, cancellationToken).ConfigureAwait(false);
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            await StreamTransport.WriteAsync(call.RequestStream, new RendezvousRequest { Mismatch = new RendezvousMismatch() }, cancellationToken).ConfigureAwait(false);
+            await StreamTransport.CompleteAsync(call.RequestStream).ConfigureAwait(false);
             requestsCompleted = true;
 
             // Wait for the server to end the call: it has then told the peer. Leaving earlier could
             // cancel the call before the report is read, and the peer would see "left" instead.
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             wait.CancelAfter(MismatchReportTimeout);
-            while (await call.ResponseStream.MoveNext(wait.Token).ConfigureAwait(false))
+            while (await StreamTransport.MoveNextAsync(call.ResponseStream, wait.Token).ConfigureAwait(false))
             {
                 // Frames the peer sent before the server learnt of the mismatch.
             }
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException or OperationCanceledException)
+        catch (Exception e) when (StreamTransport.MeansCallIsOver(e))
         {
             // The call is over (normally with ABORTED / mismatch); the attempt fails either way.
         }
@@ -157,9 +157,9 @@ internal sealed class RendezvousStream : IAsyncDisposable
         requestsCompleted = true;
         try
         {
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            await StreamTransport.CompleteAsync(call.RequestStream).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        catch (Exception e) when (StreamTransport.MeansCallIsOver(e))
         {
             // The call is already over.
         }
@@ -173,15 +173,15 @@ internal sealed class RendezvousStream : IAsyncDisposable
             if (!requestsCompleted)
             {
                 requestsCompleted = true;
-                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+                await StreamTransport.CompleteAsync(call.RequestStream).ConfigureAwait(false);
             }
 
-            while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            while (await StreamTransport.MoveNextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
             {
                 // Frames after this side is done are of no use.
             }
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        catch (Exception e) when (StreamTransport.MeansCallIsOver(e) && e is not OperationCanceledException)
         {
             // This side has what it needed; how the call ends no longer matters.
         }
@@ -226,7 +226,7 @@ internal sealed class RendezvousStream : IAsyncDisposable
     {
         try
         {
-            return await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? call.ResponseStream.Current : null;
+            return await StreamTransport.MoveNextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false) ? call.ResponseStream.Current : null;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
         {

@@ -102,8 +102,12 @@ internal static class DoubleRatchet
         }
     }
 
-    /// <summary>RatchetDecrypt (§3.5). Throws <see cref="ParleyProtocolException"/> and leaves the state unchanged on any failure.</summary>
-    internal static byte[] Decrypt(RatchetState state, ReadOnlySpan<byte> associatedDataPrefix, ReadOnlySpan<byte> headerBytes, ReadOnlySpan<byte> ciphertext)
+    /// <summary>
+    /// RatchetDecrypt (§3.5). Throws <see cref="ParleyProtocolException"/> and leaves the state
+    /// unchanged on any failure. <paramref name="gaps"/> says which messages this one showed to be
+    /// missing (the keys it skipped) or which missing one it is (a stored skipped key opened it).
+    /// </summary>
+    internal static byte[] Decrypt(RatchetState state, ReadOnlySpan<byte> associatedDataPrefix, ReadOnlySpan<byte> headerBytes, ReadOnlySpan<byte> ciphertext, out MessageGaps gaps)
     {
         if (!MessageHeader.TryRead(headerBytes, out var header))
         {
@@ -127,13 +131,14 @@ internal static class DoubleRatchet
                 throw Error.Tampered();
             }
 
+            gaps = MessageGaps.Closing(state.Skipped[skippedIndex].RatchetKey, header.Counter);
             state.Skipped.RemoveAt(skippedIndex);
             return plaintext;
         }
 
         if (state.ReceivingChainKey is not null && header.RatchetKey.SequenceEqual(state.ReceivingRatchetKey))
         {
-            DecryptOnReceivingChain(state, header, associatedData, ciphertext, plaintext);
+            gaps = DecryptOnReceivingChain(state, header, associatedData, ciphertext, plaintext);
             return plaintext;
         }
 
@@ -143,11 +148,11 @@ internal static class DoubleRatchet
             throw header.Counter < retiredNext ? Error.Replayed(header.Counter) : Error.Tampered();
         }
 
-        DecryptWithRatchetStep(state, header, associatedData, ciphertext, plaintext);
+        gaps = DecryptWithRatchetStep(state, header, associatedData, ciphertext, plaintext);
         return plaintext;
     }
 
-    private static void DecryptOnReceivingChain(RatchetState state, MessageHeader header, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> plaintext)
+    private static MessageGaps DecryptOnReceivingChain(RatchetState state, MessageHeader header, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> plaintext)
     {
         if (header.Counter < state.ReceivingCounter)
         {
@@ -172,9 +177,11 @@ internal static class DoubleRatchet
                 throw Error.Tampered();
             }
 
+            var gaps = MessageGaps.Opening(state.ReceivingRatchetKey!, state.ReceivingCounter, header.Counter);
             chainKey.CopyTo(state.ReceivingChainKey);
             state.ReceivingCounter = header.Counter + 1;
             AddSkipped(state, ref skipped);
+            return gaps;
         }
         finally
         {
@@ -184,7 +191,7 @@ internal static class DoubleRatchet
         }
     }
 
-    private static void DecryptWithRatchetStep(RatchetState state, MessageHeader header, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> plaintext)
+    private static MessageGaps DecryptWithRatchetStep(RatchetState state, MessageHeader header, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, Span<byte> plaintext)
     {
         var hasOldChain = state.ReceivingChainKey is not null;
         var oldChainEnd = hasOldChain ? Math.Max(header.PreviousCounter, state.ReceivingCounter) : 0;
@@ -240,6 +247,7 @@ internal static class DoubleRatchet
             }
 
             // Authenticated: commit.
+            var gaps = MessageGaps.Opening(hasOldChain ? state.ReceivingRatchetKey : null, state.ReceivingCounter, oldChainEnd, ratchetKey, header.Counter);
             if (hasOldChain)
             {
                 AddSkipped(state, ref oldSkipped);
@@ -260,6 +268,7 @@ internal static class DoubleRatchet
             state.SendingChainKey = sendingChainKey;
             state.ReceivingChainKey = receivingChainKey.ToArray();
             committed = true;
+            return gaps;
         }
         finally
         {

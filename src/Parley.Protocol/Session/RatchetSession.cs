@@ -184,7 +184,14 @@ public sealed class RatchetSession : IDisposable
     /// trust first): when <paramref name="checkedIdentity"/> has exactly the message's bytes, its
     /// DH-key signature is not verified a second time.
     /// </summary>
-    public static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, IdentityKey? checkedIdentity, out byte[] plaintext)
+    public static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, IdentityKey? checkedIdentity, out byte[] plaintext) =>
+        Accept(local, message, preKeys, checkedIdentity, out plaintext, out _);
+
+    /// <summary>
+    /// As the other <c>Accept</c>, and says which of the initiator's messages the one inside showed
+    /// to be missing: a first message with counter N means N earlier ones have not arrived.
+    /// </summary>
+    public static RatchetSession Accept(IdentityKeyPair local, PreKeyMessage message, IPreKeyStore preKeys, IdentityKey? checkedIdentity, out byte[] plaintext, out MessageGaps gaps)
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(message);
@@ -229,7 +236,7 @@ public sealed class RatchetSession : IDisposable
                 kemSecret);
             var ratchet = DoubleRatchet.InitializeResponder(sharedSecret, signedPreKey.PrivateKey, signedPreKey.PublicKey);
             session = new RatchetSession(local.PublicKey, remote, initiator: false, message.EphemeralKey.ToByteArray(), ratchet, pendingPreKey: null);
-            plaintext = session.DecryptRatchetMessage(message.Message);
+            plaintext = session.DecryptRatchetMessage(message.Message, out gaps);
             preKeys.ConsumePreKeys(oneTimePreKey?.Id, kemPreKey.Id);
             var accepted = session;
             session = null;
@@ -306,39 +313,48 @@ public sealed class RatchetSession : IDisposable
     }
 
     /// <summary>Decrypts a message parsed by <see cref="ParseMessage"/>.</summary>
-    public byte[] Decrypt(CiphertextMessage message)
+    public byte[] Decrypt(CiphertextMessage message) => Decrypt(message, out _);
+
+    /// <summary>
+    /// Decrypts a message parsed by <see cref="ParseMessage"/>; <paramref name="gaps"/> says which
+    /// of the peer's messages it showed to be missing, or which missing one it is (docs/protocol.md §6.5).
+    /// </summary>
+    public byte[] Decrypt(CiphertextMessage message, out MessageGaps gaps)
     {
         ArgumentNullException.ThrowIfNull(message);
         switch (message.BodyCase)
         {
             case CiphertextMessage.BodyOneofCase.Ratchet:
-                return DecryptRatchetMessage(message.Ratchet);
+                return DecryptRatchetMessage(message.Ratchet, out gaps);
             case CiphertextMessage.BodyOneofCase.PreKey:
                 if (!Matches(message.PreKey))
                 {
                     throw new ParleyProtocolException(ProtocolErrorKind.NoSession, "prekey message starts a different session");
                 }
 
-                return DecryptRatchetMessage(message.PreKey.Message);
+                return DecryptRatchetMessage(message.PreKey.Message, out gaps);
             default:
                 throw Error.Malformed("ciphertext message");
         }
     }
 
     /// <summary>Decrypts serialized CiphertextMessage bytes.</summary>
-    public byte[] Decrypt(ReadOnlySpan<byte> message)
+    public byte[] Decrypt(ReadOnlySpan<byte> message) => Decrypt(message, out _);
+
+    /// <summary>Decrypts serialized CiphertextMessage bytes, with what they say about missing messages (as <see cref="Decrypt(CiphertextMessage, out MessageGaps)"/>).</summary>
+    public byte[] Decrypt(ReadOnlySpan<byte> message, out MessageGaps gaps)
     {
         if (!RatchetMessageFormat.TryRead(message, out var header, out var ciphertext))
         {
-            return Decrypt(ParseMessage(message));
+            return Decrypt(ParseMessage(message), out gaps);
         }
 
-        var plaintext = DoubleRatchet.Decrypt(state, associatedDataPrefix, header, ciphertext);
+        var plaintext = DoubleRatchet.Decrypt(state, associatedDataPrefix, header, ciphertext, out gaps);
         pendingPreKey = null;
         return plaintext;
     }
 
-    private byte[] DecryptRatchetMessage(RatchetMessage message)
+    private byte[] DecryptRatchetMessage(RatchetMessage message, out MessageGaps gaps)
     {
         if (message is null)
         {
@@ -350,7 +366,7 @@ public sealed class RatchetSession : IDisposable
             throw Error.UnsupportedVersion("ratchet message", message.Version);
         }
 
-        var plaintext = DoubleRatchet.Decrypt(state, associatedDataPrefix, message.Header.Span, message.Ciphertext.Span);
+        var plaintext = DoubleRatchet.Decrypt(state, associatedDataPrefix, message.Header.Span, message.Ciphertext.Span, out gaps);
         pendingPreKey = null;
         return plaintext;
     }

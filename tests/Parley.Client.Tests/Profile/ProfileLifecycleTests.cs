@@ -144,7 +144,7 @@ public sealed class ProfileLifecycleTests : IDisposable
     {
         profiles.Create("alice").Dispose();
         using var raw = profiles.Raw("alice");
-        Assert.Equal(1L, TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'schema_version'"));
+        Assert.Equal(2L, TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'schema_version'"));
         Assert.Equal("wal", TestProfiles.Scalar(raw, "PRAGMA journal_mode"));
         Assert.Equal(TestProfiles.Cheap.MemoryKib, TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'kdf_memory_kib'"));
         Assert.Equal(16, ((byte[])TestProfiles.Scalar(raw, "SELECT value FROM meta WHERE key = 'kdf_salt'")!).Length);
