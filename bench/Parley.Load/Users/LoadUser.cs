@@ -21,6 +21,9 @@ internal sealed class LoadUser(string name, IdentityKeyPair identity) : IAsyncDi
 
     internal IdentityKeyPair Identity { get; } = identity;
 
+    /// <summary>Its place in the population: which node it connects to when there are several.</summary>
+    internal int Slot { get; init; }
+
     internal InMemoryPreKeyStore PreKeys { get; } = new();
 
     internal ServerConnection? Connection { get; private set; }
@@ -35,7 +38,7 @@ internal sealed class LoadUser(string name, IdentityKeyPair identity) : IAsyncDi
             await Connection.DisposeAsync();
         }
 
-        Connection = server.Connect();
+        Connection = server.Connect(Slot);
         await Connection.AuthenticateAsync(Name, Identity, cancellationToken);
     }
 
