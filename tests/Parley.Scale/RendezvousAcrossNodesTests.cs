@@ -128,6 +128,35 @@ public sealed class RendezvousAcrossNodesTests
     }
 
     [Fact]
+    public async Task PeerOnANodeKilledMidExchangeIsPeerLeftNotAHang()
+    {
+        await using var deployment = await StartAsync();
+        using var aliceKey = IdentityKeyPair.Generate();
+        using var bobKey = IdentityKeyPair.Generate();
+        await using var alice = await ConnectAsync(deployment, deployment.Nodes[0], "alice", aliceKey);
+        await using var bob = await ConnectAsync(deployment, deployment.Nodes[1], "bob", bobKey);
+
+        using var open = alice.Rendezvous.Exchange();
+        await open.RequestStream.WriteAsync(new RendezvousRequest { Open = new RendezvousOpen() });
+        Assert.True(await open.ResponseStream.MoveNext());
+        using var claim = bob.Rendezvous.Exchange();
+        await claim.RequestStream.WriteAsync(new RendezvousRequest { Claim = new RendezvousClaim { Nameplate = open.ResponseStream.Current.Opened.Nameplate } });
+        Assert.Equal("paired", await FirstAnswerAsync(claim));
+        Assert.True(await open.ResponseStream.MoveNext());
+
+        // A frame crosses, then alice's node dies without telling anyone.
+        await open.RequestStream.WriteAsync(new RendezvousRequest { Relay = Google.Protobuf.ByteString.CopyFromUtf8("pA") });
+        Assert.True(await claim.ResponseStream.MoveNext());
+        Assert.Equal("pA", claim.ResponseStream.Current.Relay.ToStringUtf8());
+        await deployment.Nodes[0].KillAsync();
+
+        // Bob's node notices alice's side went silent and ends his call.
+        using var patience = new CancellationTokenSource(Wait);
+        var ended = await Assert.ThrowsAsync<RpcException>(() => claim.ResponseStream.MoveNext(patience.Token));
+        Assert.Equal((StatusCode.Aborted, "peer_left"), (ended.StatusCode, ended.Trailers.GetValue(ErrorTrailer)));
+    }
+
+    [Fact]
     public async Task RendezvousLimitsHoldWhenSpreadOverNodes()
     {
         await using var deployment = await StartAsync();
