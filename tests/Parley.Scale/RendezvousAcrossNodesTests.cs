@@ -95,6 +95,26 @@ public sealed class RendezvousAcrossNodesTests
     }
 
     [Fact]
+    public async Task CodeThatExpiredOnOneNodeIsExpiredOnAnother()
+    {
+        await using var deployment = await Deployment.StartAsync(nodes: 2, pollInterval: TimeSpan.FromSeconds(5), degradedPollInterval: TimeSpan.FromSeconds(1), new Dictionary<string, object> { ["rendezvousExpirySeconds"] = 2 });
+        var alice = await deployment.RegisterAsync("alice", deployment.Route(deployment.Nodes[0]));
+        var bob = await deployment.RegisterAsync("bob", deployment.Route(deployment.Nodes[1]));
+
+        using var invite = RunningParley.Start(alice, "invite", "--timeout", "60s");
+        var code = await invite.WaitForCodeAsync();
+        await invite.ExitAsync();
+        Assert.NotEqual(0, invite.ExitCode);
+        Assert.Equal("parley: error: the code has expired — ask for a new one", invite.Stderr.Trim());
+
+        var late = await ParleyExecutable.RunAsync(bob, null, "join", code);
+        Assert.NotEqual(0, late.ExitCode);
+        Assert.Equal("parley: error: the code has expired — ask for a new one", late.Stderr.Trim());
+        var unknown = await ParleyExecutable.RunAsync(bob, null, "join", "424242-tiger-velvet");
+        Assert.Equal("parley: error: no invitation has this code's number — check it, or ask for a new code", unknown.Stderr.Trim());
+    }
+
+    [Fact]
     public async Task TwoNodesClaimingOneNameplateAtOncePairExactlyOne()
     {
         await using var deployment = await StartAsync();
