@@ -376,10 +376,10 @@ internal sealed partial class RedisRendezvousSide : IRendezvousRoom
                 {
                     // Read and passed on: gone from Redis, which is what lets the sender go on.
                     await Database().StreamDeleteAsync(stream, [.. entries.Select(e => e.Id)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                    continue;
                 }
 
-                if (DateTimeOffset.UtcNow - lastStamp >= StampEvery || goneOnce)
+                // Stamped on time even while frames keep coming, so the peer never takes a busy side for a dead one.
+                if (DateTimeOffset.UtcNow - lastStamp >= StampEvery || (goneOnce && entries.Length == 0))
                 {
                     lastStamp = DateTimeOffset.UtcNow;
                     switch ((long)await StampAsync(cancellationToken).ConfigureAwait(false))
@@ -387,15 +387,20 @@ internal sealed partial class RedisRendezvousSide : IRendezvousRoom
                         case -1:
                             EndEverywhere(RendezvousStatus.PeerLeft(), string.Empty, "used");
                             return;
-                        case 0 when goneOnce:
+                        case 0 when goneOnce && entries.Length == 0:
                             // Ended elsewhere with nothing left for this side to read.
-                            Finish(RendezvousStatus.PeerLeft());
+                            Finish(IsPaired() ? RendezvousStatus.PeerLeft() : RendezvousStatus.Expired(keys.Nameplate));
                             return;
                         case 0:
                             // An end may have been written since the read above: read once more first.
                             goneOnce = true;
                             continue;
                     }
+                }
+
+                if (entries.Length > 0)
+                {
+                    continue;
                 }
 
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -435,6 +440,14 @@ internal sealed partial class RedisRendezvousSide : IRendezvousRoom
                     // Gone with the connection; StackExchange.Redis does not renew it after this.
                 }
             }
+        }
+    }
+
+    private bool IsPaired()
+    {
+        lock (gate)
+        {
+            return paired;
         }
     }
 
