@@ -9,6 +9,7 @@ namespace Parley.Load;
 internal static class LoadCommands
 {
     private static readonly Option<string> Storage = new("--storage") { Description = "sqlite (default) or postgres (a private cluster is started).", DefaultValueFactory = _ => "sqlite" };
+    private static readonly Option<int> Nodes = new("--nodes") { Description = "Start N nodes sharing the database, CA and a private redis-server (needs --storage postgres); user i connects to node i mod N, so each pair spans two nodes.", DefaultValueFactory = _ => 1 };
     private static readonly Option<string?> Data = new("--data") { Description = "Data directory of the started server; the load users are cached in it. Default $TMPDIR/parley-load/<storage>." };
     private static readonly Option<string?> Parley = new("--parley") { Description = "The parley executable to start (default: the Release build in this repository)." };
     private static readonly Option<string?> ServerUrl = new("--server") { Description = "Target an existing server instead of starting one (no RSS figures)." };
@@ -60,7 +61,7 @@ internal static class LoadCommands
     private static Command Scenario(string name, string description, params Option[] options)
     {
         var command = new Command(name, description);
-        foreach (var option in options.Concat([Storage, Data, Parley, ServerUrl, Fingerprint, MaxSeconds, Json, Out, Anchor, AnchorDir, Label, UnarySends]))
+        foreach (var option in options.Concat([Storage, Nodes, Data, Parley, ServerUrl, Fingerprint, MaxSeconds, Json, Out, Anchor, AnchorDir, Label, UnarySends]))
         {
             command.Options.Add(option);
         }
@@ -77,9 +78,17 @@ internal static class LoadCommands
             return 2;
         }
 
+        var nodes = parse.GetValue(Nodes);
+        if (nodes < 1 || (nodes > 1 && storage != "postgres"))
+        {
+            await Console.Error.WriteLineAsync($"parley-load: error: --nodes must be 1, or more with --storage postgres (got {nodes} with {storage})");
+            return 2;
+        }
+
         var settings = new LoadSettings
         {
             Storage = storage,
+            Nodes = nodes,
             DataDirectory = parse.GetValue(Data) ?? Path.Combine(Path.GetTempPath(), "parley-load", storage),
             ParleyExecutable = parse.GetValue(Parley),
             MaxDuration = TimeSpan.FromSeconds(parse.GetValue(MaxSeconds)),
@@ -97,6 +106,11 @@ internal static class LoadCommands
                 ? await ServerUnderTest.StartAsync(settings, cancellationToken)
                 : await ServerUnderTest.TargetAsync(new Uri(url), parse.GetValue(Fingerprint) ?? throw new InvalidOperationException("--server needs --ca-fingerprint"), cancellationToken);
             var result = await scenario(server, settings, cancellationToken);
+            if (server.Nodes > 1)
+            {
+                result.Add("nodes", server.Nodes, "nodes (pairs span two)");
+            }
+
             if (settings.Label is { } label)
             {
                 result.Add("label", label, "label");

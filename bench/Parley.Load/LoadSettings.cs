@@ -8,6 +8,9 @@ internal sealed record LoadSettings
     /// <summary>Data directory of the started server; kept between runs so the users cached in it stay registered.</summary>
     internal string DataDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "parley-load", "sqlite");
 
+    /// <summary>How many `parley serve` nodes to start (above 1: postgres, with a private redis-server).</summary>
+    internal int Nodes { get; init; } = 1;
+
     internal string? ParleyExecutable { get; init; }
 
     internal Uri? Server { get; init; }

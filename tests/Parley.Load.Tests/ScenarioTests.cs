@@ -33,6 +33,19 @@ public sealed class ScenarioTests : IDisposable
     }
 
     [Fact]
+    public async Task Throughput_AcrossTwoNodes_DeliversEveryMessageOnceDecrypted()
+    {
+        // Each pair's sender and receiver on different nodes: every message crosses through Redis.
+        var result = await RunAsync("postgres", (server, settings, ct) =>
+        {
+            Assert.Equal(2, server.Nodes);
+            return ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 2, PerPair: 20, Window: 4), ct);
+        }, nodes: 2);
+
+        AssertExactlyOnce(result, expected: 40);
+    }
+
+    [Fact]
     public async Task Latency_RecordsEveryMessageAndTheRoundTrips()
     {
         var result = await RunAsync("sqlite", (server, settings, ct) =>
@@ -91,9 +104,9 @@ public sealed class ScenarioTests : IDisposable
         Assert.Equal(0, result.Get("decrypt_failures"));
     }
 
-    private async Task<ScenarioResult> RunAsync(string storage, Func<ServerUnderTest, LoadSettings, CancellationToken, Task<ScenarioResult>> scenario)
+    private async Task<ScenarioResult> RunAsync(string storage, Func<ServerUnderTest, LoadSettings, CancellationToken, Task<ScenarioResult>> scenario, int nodes = 1)
     {
-        var settings = new LoadSettings { Storage = storage, DataDirectory = data.FullName, Quiet = true, MaxDuration = TimeSpan.FromSeconds(90) };
+        var settings = new LoadSettings { Storage = storage, Nodes = nodes, DataDirectory = data.FullName, Quiet = true, MaxDuration = TimeSpan.FromSeconds(90) };
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await using var server = await ServerUnderTest.StartAsync(settings, timeout.Token);
         return await scenario(server, settings, timeout.Token);

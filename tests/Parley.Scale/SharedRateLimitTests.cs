@@ -52,6 +52,40 @@ public sealed class SharedRateLimitTests
         }
     }
 
+    [Fact]
+    public async Task RendezvousAndFrameLimitsAreSharedByNodesOnTheSamePath()
+    {
+        await using var redis = await RedisServer.LaunchAsync();
+        var directory = Directory.CreateTempSubdirectory("parley-rate-").FullName;
+        try
+        {
+            await using var first = await NodeAsync(redis, directory, "node-a");
+            await using var second = await NodeAsync(redis, directory, "node-b");
+
+            // Ten opens or claims a minute per user, wherever they happen.
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.True(await (i % 2 == 0 ? first : second).Limits.TryRendezvousAsync("alice", CancellationToken.None));
+            }
+
+            Assert.False(await first.Limits.TryRendezvousAsync("alice", CancellationToken.None));
+            Assert.False(await second.Limits.TryRendezvousAsync("alice", CancellationToken.None));
+            Assert.True(await second.Limits.TryRendezvousAsync("bob", CancellationToken.None));
+
+            // 50 frames a second through one nameplate, burst 100: the window opens at the first
+            // frame and lasts two seconds, far longer than these calls take together.
+            var frames = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => (i % 2 == 0 ? first : second).Limits.TryRendezvousFrameAsync(42, CancellationToken.None).AsTask()));
+            Assert.All(frames, Assert.True);
+            Assert.False(await first.Limits.TryRendezvousFrameAsync(42, CancellationToken.None));
+            Assert.False(await second.Limits.TryRendezvousFrameAsync(42, CancellationToken.None));
+            Assert.True(await second.Limits.TryRendezvousFrameAsync(43, CancellationToken.None));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static async Task<Node> NodeAsync(RedisServer redis, string directory, string id)
     {
         var options = new ServerOptions { DataDirectory = directory, Redis = redis.Address, NodeId = id, SendsPerSecondPerUser = 1 };

@@ -1,33 +1,42 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using Parley.Client.Connection;
+using Parley.Scale.Infrastructure;
 using Parley.Server.Tests.Infrastructure;
 
 namespace Parley.Load.Server;
 
 /// <summary>
-/// The server the scenarios run against: a real `parley serve` child process on a free loopback
-/// port (its RSS is read from /proc), or an existing server named by --server.
+/// The server the scenarios run against: real `parley serve` child processes on free loopback
+/// ports (their RSS and CPU are read from /proc), or an existing server named by --server. With
+/// --nodes N (postgres) N children share the data directory (CA), the database and a private
+/// redis-server, and load user number i connects to node i mod N, so that the two users of a
+/// pair (2i, 2i+1) are on different nodes and every message crosses nodes.
 /// </summary>
 internal sealed partial class ServerUnderTest : IAsyncDisposable
 {
-    private readonly Process? process;
+    private readonly IReadOnlyList<Process> processes;
+    private readonly IReadOnlyList<Uri> urls;
     private readonly PostgresCluster? postgres;
+    private readonly RedisServer? redis;
 
-    private ServerUnderTest(Uri url, string caPem, string cacheDirectory, string storage, Process? process, PostgresCluster? postgres)
+    private ServerUnderTest(IReadOnlyList<Uri> urls, string caPem, string cacheDirectory, string storage, IReadOnlyList<Process> processes, PostgresCluster? postgres, RedisServer? redis)
     {
-        Url = url;
+        this.urls = urls;
         Ca = new PinnedCertificateAuthority(caPem);
         CacheDirectory = cacheDirectory;
         Storage = storage;
-        this.process = process;
+        this.processes = processes;
         this.postgres = postgres;
+        this.redis = redis;
     }
 
-    internal Uri Url { get; }
+    /// <summary>The first node's address.</summary>
+    internal Uri Url => urls[0];
+
+    /// <summary>How many nodes serve (1 for an external server).</summary>
+    internal int Nodes => urls.Count;
 
     internal PinnedCertificateAuthority Ca { get; }
 
@@ -36,20 +45,31 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
 
     internal string Storage { get; }
 
-    /// <summary>The server process id when this tool started it; RSS is only known then.</summary>
-    internal int? ProcessId => process?.Id;
+    /// <summary>The first server process id when this tool started it; RSS is only known then.</summary>
+    internal int? ProcessId => processes.Count > 0 ? processes[0].Id : null;
 
-    internal ServerConnection Connect() => ServerConnection.Open(Url, Ca);
+    internal ServerConnection Connect() => Connect(0);
+
+    /// <summary>A connection to the node of load user number <paramref name="slot"/> (slot mod nodes).</summary>
+    internal ServerConnection Connect(int slot) => ServerConnection.Open(urls[slot % urls.Count], Ca);
 
     /// <summary>
     /// Starts `parley serve` with the storage and data directory of <paramref name="settings"/>.
     /// For postgres a private cluster is started first (the one the server tests use) and the data
-    /// directory is made fresh, because the database is.
+    /// directory is made fresh, because the database is; with several nodes a private redis-server
+    /// links them.
     /// </summary>
     internal static async Task<ServerUnderTest> StartAsync(LoadSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Nodes > 1 && settings.Storage != "postgres")
+        {
+            throw new InvalidOperationException("--nodes above 1 needs --storage postgres (the nodes share one database)");
+        }
+
         var dataDirectory = settings.DataDirectory;
         PostgresCluster? cluster = null;
+        RedisServer? redis = null;
+        var started = new List<Process>();
         var environment = new Dictionary<string, string>
         {
             // The load users send far above the per-user default of 200/s; the mailbox bound
@@ -58,59 +78,51 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             ["PARLEY_MAX_QUEUED"] = "1000000",
             ["DOTNET_NOLOGO"] = "1",
         };
-        if (settings.Storage == "postgres")
-        {
-            cluster = await PostgresCluster.StartPrivateAsync();
-            environment["PARLEY_POSTGRES"] = await cluster.CreateDatabaseAsync();
-            dataDirectory = Directory.CreateTempSubdirectory("parley-load-pg-").FullName;
-        }
-
-        Directory.CreateDirectory(dataDirectory);
-        var port = FreePort();
-        var url = new Uri($"https://127.0.0.1:{port}");
-        var info = new ProcessStartInfo(settings.ParleyExecutable ?? LocateParley())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in (string[])["serve", "--data", dataDirectory, "--listen", url.ToString().TrimEnd('/'), "--storage", settings.Storage])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start parley serve");
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(60));
-            var log = new System.Text.StringBuilder();
-            while (true)
+            if (settings.Storage == "postgres")
             {
-                var line = await process.StandardOutput.ReadLineAsync(timeout.Token)
-                    ?? throw new InvalidOperationException($"parley serve exited: {log}{await process.StandardError.ReadToEndAsync(cancellationToken)}");
-                log.AppendLine(line);
-                if (FingerprintPattern().IsMatch(line))
-                {
-                    break;
-                }
+                cluster = await PostgresCluster.StartPrivateAsync();
+                environment["PARLEY_POSTGRES"] = await cluster.CreateDatabaseAsync();
+                dataDirectory = Directory.CreateTempSubdirectory("parley-load-pg-").FullName;
             }
 
-            // Keep draining its output so the server never blocks on a full pipe.
-            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            var caPem = await File.ReadAllTextAsync(Path.Combine(dataDirectory, "ca.pem"), cancellationToken);
-            return new ServerUnderTest(url, caPem, Path.Combine(dataDirectory, "load-users"), settings.Storage, process, cluster);
+            List<string> clusterArgs = [];
+            if (settings.Nodes > 1)
+            {
+                redis = await RedisServer.LaunchAsync();
+                clusterArgs.AddRange(["--redis", redis.Address]);
+            }
+
+            Directory.CreateDirectory(dataDirectory);
+            var urls = new List<Uri>();
+            string? caPem = null;
+            for (var node = 0; node < settings.Nodes; node++)
+            {
+                var url = new Uri($"https://127.0.0.1:{RedisServer.FreePort()}");
+                List<string> nodeArgs = settings.Nodes > 1 ? [.. clusterArgs, "--node-id", $"load-{node}"] : [];
+                started.Add(await StartNodeAsync(settings, dataDirectory, url, environment, nodeArgs, cancellationToken));
+                urls.Add(url);
+
+                // The first node made the CA; the others load it from the shared data directory.
+                caPem ??= await File.ReadAllTextAsync(Path.Combine(dataDirectory, "ca.pem"), cancellationToken);
+            }
+
+            return new ServerUnderTest(urls, caPem!, Path.Combine(dataDirectory, "load-users"), settings.Storage, started, cluster, redis);
         }
         catch
         {
-            process.Kill(entireProcessTree: true);
-            process.Dispose();
+            foreach (var process in started)
+            {
+                process.Kill(entireProcessTree: true);
+                process.Dispose();
+            }
+
+            if (redis is not null)
+            {
+                await redis.DisposeAsync();
+            }
+
             if (cluster is not null)
             {
                 await cluster.DisposeAsync();
@@ -138,51 +150,61 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
 
         var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url + "|" + ca.Fingerprint)))[..16];
         var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "parley-load", key.ToLowerInvariant());
-        return new ServerUnderTest(url, pem, cache, "external", process: null, postgres: null);
+        return new ServerUnderTest([url], pem, cache, "external", [], postgres: null, redis: null);
     }
 
-    /// <summary>The server's resident set size in bytes (VmRSS of /proc/PID/status), or null when it is not our child.</summary>
+    /// <summary>The servers' resident set size in bytes, summed over nodes (VmRSS of /proc/PID/status), or null when they are not our children.</summary>
     internal long? ResidentBytes()
     {
-        if (process is null || process.HasExited)
+        long? total = null;
+        foreach (var process in processes)
         {
-            return null;
-        }
-
-        foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (process.HasExited)
             {
-                var kilobytes = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-                return kilobytes * 1024;
+                return null;
+            }
+
+            foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    var kilobytes = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                    total = (total ?? 0) + (kilobytes * 1024);
+                }
             }
         }
 
-        return null;
+        return total;
     }
 
-    /// <summary>CPU time (user + system) the server process has used, or null when it is not our child.</summary>
+    /// <summary>CPU time (user + system) the server processes have used, summed over nodes, or null when they are not our children.</summary>
     internal TimeSpan? CpuTime()
     {
-        if (process is null || process.HasExited)
+        TimeSpan? total = null;
+        foreach (var process in processes)
         {
-            return null;
+            if (process.HasExited)
+            {
+                return null;
+            }
+
+            try
+            {
+                process.Refresh();
+                total = (total ?? TimeSpan.Zero) + process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                return null;
+            }
         }
 
-        try
-        {
-            process.Refresh();
-            return process.TotalProcessorTime;
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
+        return total;
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (process is not null)
+        foreach (var process in processes)
         {
             if (!process.HasExited)
             {
@@ -191,6 +213,11 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             }
 
             process.Dispose();
+        }
+
+        if (redis is not null)
+        {
+            await redis.DisposeAsync();
         }
 
         if (postgres is not null)
@@ -223,11 +250,53 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             : throw new InvalidOperationException($"the parley executable is not built: {executable} (dotnet build Parley.sln -c {configuration})");
     }
 
-    private static int FreePort()
+    /// <summary>One `parley serve` child; returns once it printed the CA fingerprint (it accepts connections).</summary>
+    private static async Task<Process> StartNodeAsync(LoadSettings settings, string dataDirectory, Uri url, Dictionary<string, string> environment, List<string> extraArgs, CancellationToken cancellationToken)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var info = new ProcessStartInfo(settings.ParleyExecutable ?? LocateParley())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])["serve", "--data", dataDirectory, "--listen", url.ToString().TrimEnd('/'), "--storage", settings.Storage, .. extraArgs])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start parley serve");
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            var log = new System.Text.StringBuilder();
+            while (true)
+            {
+                var line = await process.StandardOutput.ReadLineAsync(timeout.Token)
+                    ?? throw new InvalidOperationException($"parley serve exited: {log}{await process.StandardError.ReadToEndAsync(cancellationToken)}");
+                log.AppendLine(line);
+                if (FingerprintPattern().IsMatch(line))
+                {
+                    break;
+                }
+            }
+
+            // Keep draining its output so the server never blocks on a full pipe.
+            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            _ = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            return process;
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
     }
 
     [GeneratedRegex("SHA256:[0-9A-F:]{95}")]

@@ -21,6 +21,9 @@ internal sealed class LoadUser(string name, IdentityKeyPair identity) : IAsyncDi
 
     internal IdentityKeyPair Identity { get; } = identity;
 
+    /// <summary>Its place in the population: which node it connects to when there are several.</summary>
+    internal int Slot { get; init; }
+
     internal InMemoryPreKeyStore PreKeys { get; } = new();
 
     internal ServerConnection? Connection { get; private set; }
@@ -52,7 +55,7 @@ internal sealed class LoadUser(string name, IdentityKeyPair identity) : IAsyncDi
     internal async Task ConnectAsync(Server.ServerUnderTest server, CancellationToken cancellationToken)
     {
         await DisconnectAsync();
-        Connection = server.Connect();
+        Connection = server.Connect(Slot);
         await Connection.AuthenticateAsync(Name, Identity, cancellationToken);
     }
 

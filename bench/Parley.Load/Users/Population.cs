@@ -20,7 +20,7 @@ internal static class Population
         var users = new LoadUser[count];
         for (var i = 0; i < Math.Min(count, cached.Count); i++)
         {
-            users[i] = new LoadUser(cached[i].Name, cached[i].Identity);
+            users[i] = new LoadUser(cached[i].Name, cached[i].Identity) { Slot = i };
         }
 
         foreach (var extra in cached.Skip(count))
@@ -41,10 +41,10 @@ internal static class Population
                     {
                         var identity = IdentityKeyPair.Generate();
                         var name = string.Create(CultureInfo.InvariantCulture, $"ld{tag}-{i:D6}-{Random.Shared.Next(0x10000):x4}");
-                        var connection = server.Connect();
+                        var connection = server.Connect(i);
                         await connection.RegisterAsync(name, identity, invite: null, ct);
                         registered.Add((i, name, identity));
-                        users[i] = new LoadUser(name, identity);
+                        users[i] = new LoadUser(name, identity) { Slot = i };
                         if (connect)
                         {
                             await connection.AuthenticateAsync(name, identity, ct);

@@ -24,6 +24,8 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
 {
     internal const string ChannelName = "parley:events";
 
+    internal const string StreamKeyPrefix = "parley:stream:";
+
     /// <summary>Wake-ups kept while Redis is unreachable; past this, recovery relies on every node re-reading.</summary>
     private const int MaxPendingWakeUps = 100_000;
 
@@ -33,11 +35,17 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
 
     // A stream generation from Redis's clock (microseconds) and a counter, so that it keeps
     // growing across a Redis restart that lost the counter; unique even within one microsecond.
+    // The counter only separates opens within one microsecond, so it may expire: each open
+    // renews it, and the key of a user (or a node) gone quiet vanishes by itself.
     private const string GenerationScript = """
         local t = redis.call('TIME')
         local n = redis.call('INCR', KEYS[1]) % 1000
+        redis.call('PEXPIRE', KEYS[1], ARGV[1])
         return (tonumber(t[1]) * 1000000 + tonumber(t[2])) * 1000 + n
         """;
+
+    /// <summary>How long a user's stream-generation counter outlives the last stream opened.</summary>
+    internal static readonly TimeSpan StreamKeyExpiry = TimeSpan.FromMinutes(10);
 
     private readonly ServerOptions options;
     private readonly MailboxSignals signals;
@@ -105,6 +113,9 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
 
     /// <summary>The Redis database for shared counters while Redis is reachable; null otherwise.</summary>
     internal IDatabase? Database => redis is { IsConnected: true } connected ? connected.GetDatabase() : null;
+
+    /// <summary>Pub/sub for cross-node rendezvous wake-ups while Redis is reachable; null otherwise.</summary>
+    internal ISubscriber? Subscriber => redis is { IsConnected: true } connected ? connected.GetSubscriber() : null;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -192,7 +203,7 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
 
         try
         {
-            var result = await database.ScriptEvaluateAsync(GenerationScript, [new RedisKey("parley:stream:" + user)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var result = await database.ScriptEvaluateAsync(GenerationScript, [new RedisKey(StreamKeyPrefix + user)], [(long)StreamKeyExpiry.TotalMilliseconds]).WaitAsync(cancellationToken).ConfigureAwait(false);
             return (long)result;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

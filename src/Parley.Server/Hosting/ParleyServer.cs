@@ -133,7 +133,11 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddHostedService(services => services.GetRequiredService<ClusterLink>());
         builder.Services.AddHostedService<RevocationSweep>();
         builder.Services.AddSingleton<CertificateRegistry>();
-        builder.Services.AddSingleton<IRendezvousRegistry, InMemoryRendezvousRegistry>();
+        builder.Services.AddSingleton<InMemoryRendezvousRegistry>();
+        builder.Services.AddSingleton<RedisRendezvousRegistry>();
+        builder.Services.AddSingleton<IRendezvousRegistry>(services => options.Redis is null
+            ? services.GetRequiredService<InMemoryRendezvousRegistry>()
+            : services.GetRequiredService<RedisRendezvousRegistry>());
 
         var app = builder.Build();
         app.MapGrpcService<AccountsService>();
@@ -154,7 +158,7 @@ public sealed class ParleyServer : IAsyncDisposable
             }
 
             return cluster.Degraded
-                ? Results.Text($"degraded: redis unreachable; delivery polls the database every {options.DegradedPollInterval.TotalSeconds:0.###} s\n", "text/plain")
+                ? Results.Text($"degraded: redis unreachable; delivery polls the database every {options.DegradedPollInterval.TotalSeconds:0.###} s; invitations work only between clients of this node\n", "text/plain")
                 : Results.Text("ok\n", "text/plain");
         });
         app.MapMetrics("/metrics");

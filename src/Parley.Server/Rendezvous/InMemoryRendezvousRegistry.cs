@@ -4,7 +4,8 @@ using Parley.Server.Hosting;
 namespace Parley.Server.Rendezvous;
 
 /// <summary>
-/// <see cref="IRendezvousRegistry"/> in this process's memory. Nameplates are drawn uniformly from
+/// <see cref="IRendezvousRegistry"/> in this process's memory: the registry of a single node, and
+/// the fallback of a node whose Redis is unreachable (then both sides must reach this node). Nameplates are drawn uniformly from
 /// the CSPRNG among the free numbers of a range that grows with use (1–999 while few are taken,
 /// then 1–9999, up to 999999), so they stay short and cannot be predicted.
 /// </summary>
@@ -31,7 +32,12 @@ internal sealed class InMemoryRendezvousRegistry(ServerOptions options, TimeProv
         }
     }
 
-    public RendezvousRoom Open(string owner)
+    public ValueTask<IRendezvousRoom> OpenAsync(string owner, CancellationToken cancellationToken) => ValueTask.FromResult<IRendezvousRoom>(Open(owner));
+
+    public ValueTask<IRendezvousRoom> ClaimAsync(uint nameplate, string claimer, CancellationToken cancellationToken) => ValueTask.FromResult<IRendezvousRoom>(Claim(nameplate, claimer));
+
+    /// <summary>A fresh nameplate for <paramref name="owner"/>, side A of a new room on this node.</summary>
+    internal RendezvousRoom Open(string owner)
     {
         RendezvousRoom room;
         lock (gate)
@@ -51,7 +57,8 @@ internal sealed class InMemoryRendezvousRegistry(ServerOptions options, TimeProv
         return room;
     }
 
-    public RendezvousRoom Claim(uint nameplate, string claimer)
+    /// <summary>Joins a nameplate opened on this node as side B.</summary>
+    internal RendezvousRoom Claim(uint nameplate, string claimer)
     {
         lock (gate)
         {

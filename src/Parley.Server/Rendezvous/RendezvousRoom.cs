@@ -6,12 +6,12 @@ using Parley.Api;
 namespace Parley.Server.Rendezvous;
 
 /// <summary>
-/// One rendezvous: a nameplate, the inbox of each side (what the server will write to that side's
+/// One rendezvous with both sides on this node: a nameplate, the inbox of each side (what the server will write to that side's
 /// response stream) and the state machine Waiting → Paired → Ended. Every ending burns the
 /// nameplate (through the registry's callback) and completes both inboxes; a side that ended
 /// with a refusal finds it in <see cref="EndOf"/>.
 /// </summary>
-internal sealed class RendezvousRoom
+internal sealed class RendezvousRoom : IRendezvousRoom
 {
     /// <summary>Frames waiting for a slow reader before the sender itself waits.</summary>
     internal const int InboxCapacity = 64;
@@ -46,7 +46,7 @@ internal sealed class RendezvousRoom
         Ended,
     }
 
-    internal uint Nameplate { get; }
+    public uint Nameplate { get; }
 
     internal string Owner { get; }
 
@@ -64,10 +64,10 @@ internal sealed class RendezvousRoom
     }
 
     /// <summary>What the server writes to <paramref name="side"/>'s response stream, in order.</summary>
-    internal ChannelReader<RendezvousResponse> InboxOf(RendezvousSide side) => Channel(side).Reader;
+    public ChannelReader<RendezvousResponse> InboxOf(RendezvousSide side) => Channel(side).Reader;
 
     /// <summary>The refusal <paramref name="side"/>'s call ends with, once its inbox is drained; null for a normal end.</summary>
-    internal RpcException? EndOf(RendezvousSide side)
+    public RpcException? EndOf(RendezvousSide side)
     {
         lock (gate)
         {
@@ -107,7 +107,7 @@ internal sealed class RendezvousRoom
     /// already closed. Relaying before the pair is complete ends the room (out_of_order). False
     /// when the room is over: the caller stops.
     /// </summary>
-    internal async ValueTask<bool> RelayAsync(RendezvousSide from, ByteString frame, CancellationToken cancellationToken)
+    public async ValueTask<bool> RelayAsync(RendezvousSide from, ByteString frame, CancellationToken cancellationToken)
     {
         lock (gate)
         {
@@ -144,7 +144,7 @@ internal sealed class RendezvousRoom
     /// told (after every frame already relayed) and ends when it closes too. Before the pair, the
     /// invitation is withdrawn.
     /// </summary>
-    internal async ValueTask CloseAsync(RendezvousSide side, CancellationToken cancellationToken)
+    public async ValueTask CloseAsync(RendezvousSide side, CancellationToken cancellationToken)
     {
         bool notifyPeer;
         lock (gate)
@@ -194,10 +194,10 @@ internal sealed class RendezvousRoom
     }
 
     /// <summary>A side reported the peer's key confirmation wrong: both calls end with mismatch.</summary>
-    internal void Mismatch() => End(RendezvousSide.A, RendezvousStatus.Mismatch(), RendezvousStatus.Mismatch());
+    public void Mismatch() => End(RendezvousSide.A, RendezvousStatus.Mismatch(), RendezvousStatus.Mismatch());
 
     /// <summary>A side's call failed or broke a rule: it ends with <paramref name="forSide"/> (null: it is already gone), the peer with peer_left.</summary>
-    internal void Fail(RendezvousSide side, RpcException? forSide) => End(side, forSide, RendezvousStatus.PeerLeft());
+    public void Fail(RendezvousSide side, RpcException? forSide) => End(side, forSide, RendezvousStatus.PeerLeft());
 
     private static Channel<RendezvousResponse> Inbox() =>
         System.Threading.Channels.Channel.CreateBounded<RendezvousResponse>(new BoundedChannelOptions(InboxCapacity)

@@ -38,13 +38,15 @@ internal sealed partial class RendezvousService(
             throw RendezvousStatus.OutOfOrder("the first frame must be `open` or `claim`");
         }
 
-        if (!limits.TryRendezvous(user))
+        if (!await limits.TryRendezvousAsync(user, cancellationToken).ConfigureAwait(false))
         {
             throw RendezvousStatus.RateLimited("too many invitations opened or claimed; retry in a minute");
         }
 
         var side = first.KindCase == RendezvousRequest.KindOneofCase.Open ? RendezvousSide.A : RendezvousSide.B;
-        var room = side == RendezvousSide.A ? registry.Open(user) : registry.Claim(first.Claim.Nameplate, user);
+        var room = side == RendezvousSide.A
+            ? await registry.OpenAsync(user, cancellationToken).ConfigureAwait(false)
+            : await registry.ClaimAsync(first.Claim.Nameplate, user, cancellationToken).ConfigureAwait(false);
         LogJoined(logger, user, side, room.Nameplate);
 
         var reading = ReadAsync(room, side, requestStream, cancellationToken);
@@ -84,7 +86,7 @@ internal sealed partial class RendezvousService(
         }
     }
 
-    private async Task ReadAsync(RendezvousRoom room, RendezvousSide side, IAsyncStreamReader<RendezvousRequest> requests, CancellationToken cancellationToken)
+    private async Task ReadAsync(IRendezvousRoom room, RendezvousSide side, IAsyncStreamReader<RendezvousRequest> requests, CancellationToken cancellationToken)
     {
         try
         {
@@ -96,10 +98,13 @@ internal sealed partial class RendezvousService(
                     case RendezvousRequest.KindOneofCase.Relay when request.Relay.Length > options.RendezvousMaxFrameBytes:
                         room.Fail(side, RendezvousStatus.FrameTooLarge(request.Relay.Length, options.RendezvousMaxFrameBytes));
                         return;
-                    case RendezvousRequest.KindOneofCase.Relay when !limits.TryRendezvousFrame(room.Nameplate):
-                        room.Fail(side, RendezvousStatus.RateLimited("too many frames through this nameplate; the rendezvous is over"));
-                        return;
                     case RendezvousRequest.KindOneofCase.Relay:
+                        if (!await limits.TryRendezvousFrameAsync(room.Nameplate, cancellationToken).ConfigureAwait(false))
+                        {
+                            room.Fail(side, RendezvousStatus.RateLimited("too many frames through this nameplate; the rendezvous is over"));
+                            return;
+                        }
+
                         if (!await room.RelayAsync(side, request.Relay, cancellationToken).ConfigureAwait(false))
                         {
                             return;

@@ -42,7 +42,8 @@ internal sealed class Deployment : IAsyncDisposable
     /// <param name="nodes">How many `parley serve` processes.</param>
     /// <param name="pollInterval">The safety-net re-read while wake-ups work; long in tests that prove a wake-up delivered.</param>
     /// <param name="degradedPollInterval">The re-read while Redis is unreachable.</param>
-    internal static async Task<Deployment> StartAsync(int nodes, TimeSpan pollInterval, TimeSpan degradedPollInterval)
+    /// <param name="settings">More entries of the nodes' settings file (e.g. rendezvousExpirySeconds).</param>
+    internal static async Task<Deployment> StartAsync(int nodes, TimeSpan pollInterval, TimeSpan degradedPollInterval, IReadOnlyDictionary<string, object>? settings = null)
     {
         var work = new Workspace();
         var postgres = await PostgresCluster.FromEnvironmentAsync();
@@ -53,11 +54,17 @@ internal sealed class Deployment : IAsyncDisposable
             var database = await postgres.CreateDatabaseAsync();
             redis = await RedisServer.LaunchAsync();
             var config = work.Combine("node.json");
-            await File.WriteAllTextAsync(config, JsonSerializer.Serialize(new Dictionary<string, object>
+            var file = new Dictionary<string, object>
             {
                 ["pollIntervalMs"] = (int)pollInterval.TotalMilliseconds,
                 ["degradedPollIntervalMs"] = (int)degradedPollInterval.TotalMilliseconds,
-            }));
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, object>())
+            {
+                file[key] = value;
+            }
+
+            await File.WriteAllTextAsync(config, JsonSerializer.Serialize(file));
             var data = work.Combine("server");
             var starting = Enumerable.Range(0, nodes).Select(i => ServerProcess.StartAsync(
                 data,

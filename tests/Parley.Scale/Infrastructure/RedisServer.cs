@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Parley.EndToEnd;
 
 namespace Parley.Scale.Infrastructure;
 
@@ -34,7 +33,7 @@ internal sealed class RedisServer : IAsyncDisposable
             throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server; .ci/run does this)");
         }
 
-        var server = new RedisServer(port ?? ServerProcess.FreePort(), Directory.CreateTempSubdirectory("parley-redis-").FullName);
+        var server = new RedisServer(port ?? FreePort(), Directory.CreateTempSubdirectory("parley-redis-").FullName);
         await server.StartAsync();
         return server;
     }
@@ -114,6 +113,14 @@ internal sealed class RedisServer : IAsyncDisposable
         {
             return false;
         }
+    }
+
+    /// <summary>A loopback port free now (this file is also linked into parley-load, without the end-to-end helpers).</summary>
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? FindExecutable() =>
