@@ -59,7 +59,8 @@ internal sealed partial class MailboxService(
         var sender = caller.Require(context);
         var cancellationToken = context.CancellationToken;
         var results = Channel.CreateUnbounded<SendResult>(new UnboundedChannelOptions { SingleReader = true });
-        using var window = new SemaphoreSlim(MaxSendsInFlight, MaxSendsInFlight);
+        // Not disposed: sends still committing when the caller leaves release it afterwards.
+        var window = new SemaphoreSlim(MaxSendsInFlight, MaxSendsInFlight);
         var writing = WriteResultsAsync(results.Reader, responseStream, cancellationToken);
         try
         {
