@@ -1,14 +1,9 @@
-using System.Diagnostics;
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace Parley.EndToEnd;
 
 /// <summary>`parley invite` / `parley join` and `parley chat --new-code` / `--code`: two real processes meeting over a code.</summary>
-public sealed partial class InviteTests
+public sealed class InviteTests
 {
     private const string MismatchLine = "parley: error: code mismatch — nothing was exchanged";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     [Fact]
     public async Task InviteAndJoinMakeBothSidesVerifiedContactsWithTheSameSafetyNumber()
@@ -18,10 +13,8 @@ public sealed partial class InviteTests
         var alice = await work.RegisterAsync(server, "alice");
         var bob = await work.RegisterAsync(server, "bob");
 
-        using var invite = new Running(ParleyExecutable.Start(alice, ["invite", "--timeout", "60s"], redirectInput: false));
-        var code = await invite.WaitForCodeAsync();
-        var joined = await ParleyExecutable.RunAsync(bob, null, "join", code);
-        await invite.ExitAsync();
+        using var invite = RunningParley.Start(alice, "invite", "--timeout", "60s");
+        var joined = await invite.JoinAsync(bob);
 
         Assert.True(joined.ExitCode == 0, joined.ToString());
         Assert.True(invite.ExitCode == 0, invite.ToString());
@@ -29,8 +22,8 @@ public sealed partial class InviteTests
         Assert.Contains("connected to bob", invite.Stdout, StringComparison.Ordinal);
         Assert.Contains("alice is now a verified contact", joined.Stdout, StringComparison.Ordinal);
         Assert.Contains("bob is now a verified contact", invite.Stdout, StringComparison.Ordinal);
-        var number = SafetyNumber(joined.Stdout);
-        Assert.Equal(number, SafetyNumber(invite.Stdout));
+        var number = RunningParley.SafetyNumber(joined.Stdout);
+        Assert.Equal(number, RunningParley.SafetyNumber(invite.Stdout));
 
         // The same as `parley verify --confirm`: listed as verified, and `verify` shows the same number.
         Assert.Matches(@"alice\s.*verified", (await ParleyExecutable.RunOkAsync(bob, "contacts", "list")).Stdout);
@@ -46,7 +39,7 @@ public sealed partial class InviteTests
         var alice = await work.RegisterAsync(server, "alice");
         var bob = await work.RegisterAsync(server, "bob");
 
-        using var invite = new Running(ParleyExecutable.Start(alice, ["invite", "--timeout", "60s"], redirectInput: false));
+        using var invite = RunningParley.Start(alice, "invite", "--timeout", "60s");
         var code = await invite.WaitForCodeAsync();
         var parts = code.Split('-');
         var wrongWord = parts[1] == "tiger" ? "velvet" : "tiger";
@@ -78,8 +71,9 @@ public sealed partial class InviteTests
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Equal("parley: error: no invitation has this code's number — check it, or ask for a new code", unknown.Stderr.Trim());
 
-        var invite = await ParleyExecutable.RunAsync(alice, null, "invite", "--timeout", "60s");
-        var code = CodePattern().Match(invite.Stdout).Groups[1].Value;
+        using var invite = RunningParley.Start(alice, "invite", "--timeout", "60s");
+        var code = await invite.WaitForCodeAsync();
+        await invite.ExitAsync();
         Assert.NotEqual(0, invite.ExitCode);
         Assert.Equal("parley: error: the code has expired — ask for a new one", invite.Stderr.Trim());
         var late = await ParleyExecutable.RunAsync(bob, null, "join", code);
@@ -95,17 +89,12 @@ public sealed partial class InviteTests
         var alice = await work.RegisterAsync(server, "alice");
         var bob = await work.RegisterAsync(server, "bob");
 
-        using var host = new Running(ParleyExecutable.Start(alice, ["chat", "--new-code"], redirectInput: true));
-        var code = await host.WaitForCodeAsync();
-        using var guest = new Running(ParleyExecutable.Start(bob, ["chat", "--code", code], redirectInput: true));
-        await host.WaitForAsync("connected to bob");
-        await guest.WaitForAsync("connected to alice");
+        using var host = RunningParley.Start(alice, "chat", "--new-code");
+        using var guest = await host.JoinChatAsync(bob, "alice", "bob");
 
-        await host.Process.StandardInput.WriteLineAsync("hello from alice");
-        await host.Process.StandardInput.FlushAsync();
+        await host.WriteLineAsync("hello from alice");
         await guest.WaitForAsync("alice: hello from alice");
-        await guest.Process.StandardInput.WriteLineAsync("hello from bob");
-        await guest.Process.StandardInput.FlushAsync();
+        await guest.WriteLineAsync("hello from bob");
         await host.WaitForAsync("bob: hello from bob");
 
         // End of input ends alice's side; bob is told and ends too.
@@ -116,7 +105,7 @@ public sealed partial class InviteTests
         await guest.ExitAsync();
         Assert.True(host.ExitCode == 0, host.ToString());
         Assert.True(guest.ExitCode == 0, guest.ToString());
-        Assert.Equal(SafetyNumber(host.Stdout), SafetyNumber(guest.Stdout));
+        Assert.Equal(RunningParley.SafetyNumber(host.Stdout), RunningParley.SafetyNumber(guest.Stdout));
         Assert.Contains("no contacts yet", (await ParleyExecutable.RunOkAsync(alice, "contacts", "list")).Stdout, StringComparison.Ordinal);
     }
 
@@ -127,7 +116,7 @@ public sealed partial class InviteTests
         await using var server = await ServerProcess.StartAsync(work.Combine("server"));
         var alice = await work.RegisterAsync(server, "alice");
 
-        using var invite = new Running(ParleyExecutable.Start(alice, ["invite", "--timeout", "60s"], redirectInput: false));
+        using var invite = RunningParley.Start(alice, "invite", "--timeout", "60s");
         await invite.WaitForCodeAsync();
         await invite.WaitForAsync("waiting for the other person");
         await server.KillAsync();
@@ -144,11 +133,8 @@ public sealed partial class InviteTests
         var alice = await work.RegisterAsync(server, "alice");
         var bob = await work.RegisterAsync(server, "bob");
 
-        using var host = new Running(ParleyExecutable.Start(alice, ["chat", "--new-code"], redirectInput: true));
-        var code = await host.WaitForCodeAsync();
-        using var guest = new Running(ParleyExecutable.Start(bob, ["chat", "--code", code], redirectInput: true));
-        await host.WaitForAsync("connected to bob");
-        await guest.WaitForAsync("connected to alice");
+        using var host = RunningParley.Start(alice, "chat", "--new-code");
+        using var guest = await host.JoinChatAsync(bob, "alice", "bob");
         await server.KillAsync();
         await host.ExitAsync();
         await guest.ExitAsync();
@@ -158,7 +144,7 @@ public sealed partial class InviteTests
     }
 
     /// <summary>A server killed mid-exchange: one `parley: error:` line saying so, no trace, a failing exit code.</summary>
-    private static void AssertOneUnreachableLine(Running side)
+    private static void AssertOneUnreachableLine(RunningParley side)
     {
         Assert.True(side.ExitCode != 0, side.ToString());
         var line = Assert.Single(side.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -171,138 +157,5 @@ public sealed partial class InviteTests
         var path = work.Combine("server.json");
         File.WriteAllText(path, json);
         return path;
-    }
-
-    private static string SafetyNumber(string stdout)
-    {
-        var match = SafetyNumberPattern().Match(stdout);
-        Assert.True(match.Success, $"no safety number in:\n{stdout}");
-        return match.Groups[1].Value;
-    }
-
-    [GeneratedRegex(@"^code: (\S+)$", RegexOptions.Multiline)]
-    private static partial Regex CodePattern();
-
-    [GeneratedRegex(@"safety number with \S+:\s+((?:\d{5} ){11}\d{5})")]
-    private static partial Regex SafetyNumberPattern();
-
-    /// <summary>A long-running `parley` whose output is collected as it comes.</summary>
-    private sealed class Running : IDisposable
-    {
-        private readonly StringBuilder stdout = new();
-        private readonly StringBuilder stderr = new();
-        private readonly Task readers;
-
-        internal Running(Process process)
-        {
-            Process = process;
-            readers = Task.WhenAll(Pump(process.StandardOutput, stdout), Pump(process.StandardError, stderr));
-        }
-
-        internal Process Process { get; }
-
-        internal int ExitCode => Process.ExitCode;
-
-        internal string Stdout
-        {
-            get
-            {
-                lock (stdout)
-                {
-                    return stdout.ToString();
-                }
-            }
-        }
-
-        internal string Stderr
-        {
-            get
-            {
-                lock (stderr)
-                {
-                    return stderr.ToString();
-                }
-            }
-        }
-
-        /// <summary>The invite side prints its code first; read it from stdout.</summary>
-        internal async Task<string> WaitForCodeAsync()
-        {
-            await WaitForAsync("code: ");
-            var deadline = DateTime.UtcNow + Patience;
-            while (DateTime.UtcNow < deadline)
-            {
-                var match = CodePattern().Match(Stdout);
-                if (match.Success)
-                {
-                    return match.Groups[1].Value;
-                }
-
-                await Task.Delay(50);
-            }
-
-            throw new TimeoutException($"no code line:\n{this}");
-        }
-
-        internal async Task WaitForAsync(string expected)
-        {
-            var deadline = DateTime.UtcNow + Patience;
-            while (DateTime.UtcNow < deadline)
-            {
-                if (Stdout.Contains(expected, StringComparison.Ordinal))
-                {
-                    return;
-                }
-
-                if (Process.HasExited)
-                {
-                    await readers;
-                    Assert.Contains(expected, Stdout, StringComparison.Ordinal);
-                    return;
-                }
-
-                await Task.Delay(100);
-            }
-
-            Assert.Fail($"never printed \"{expected}\":\n{this}");
-        }
-
-        internal async Task ExitAsync()
-        {
-            using var timeout = new CancellationTokenSource(Patience);
-            try
-            {
-                await Process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"did not exit within {Patience}:\n{this}");
-            }
-
-            await readers;
-        }
-
-        public override string ToString() => $"stdout:\n{Stdout}\nstderr:\n{Stderr}";
-
-        public void Dispose()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-            }
-
-            Process.Dispose();
-        }
-
-        private static async Task Pump(StreamReader reader, StringBuilder into)
-        {
-            while (await reader.ReadLineAsync() is { } line)
-            {
-                lock (into)
-                {
-                    into.AppendLine(line);
-                }
-            }
-        }
     }
 }

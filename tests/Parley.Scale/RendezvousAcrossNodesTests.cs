@@ -25,9 +25,7 @@ public sealed class RendezvousAcrossNodesTests
         var bob = await deployment.RegisterAsync("bob", deployment.Route(deployment.Nodes[1]));
 
         using var invite = RunningParley.Start(alice, "invite", "--timeout", "60s");
-        var code = await invite.WaitForCodeAsync();
-        var joined = await ParleyExecutable.RunAsync(bob, null, "join", code);
-        await invite.ExitAsync();
+        var joined = await invite.JoinAsync(bob);
 
         Assert.True(joined.ExitCode == 0, joined.ToString());
         Assert.True(invite.ExitCode == 0, invite.ToString());
@@ -38,7 +36,7 @@ public sealed class RendezvousAcrossNodesTests
 
         // Used up: the same code through a third node is refused as taken.
         var bobAgain = await deployment.RegisterAsync("carol", deployment.Route(deployment.Nodes[2]));
-        var retry = await ParleyExecutable.RunAsync(bobAgain, null, "join", code);
+        var retry = await ParleyExecutable.RunAsync(bobAgain, null, "join", await invite.WaitForCodeAsync());
         Assert.NotEqual(0, retry.ExitCode);
         Assert.Contains("already used", retry.Stderr, StringComparison.Ordinal);
     }
@@ -73,10 +71,7 @@ public sealed class RendezvousAcrossNodesTests
         var bob = await deployment.RegisterAsync("bob", deployment.Route(deployment.Nodes[0]));
 
         using var host = RunningParley.Start(alice, "chat", "--new-code");
-        var code = await host.WaitForCodeAsync();
-        using var guest = RunningParley.Start(bob, "chat", "--code", code);
-        await host.WaitForAsync("connected to bob");
-        await guest.WaitForAsync("connected to alice");
+        using var guest = await host.JoinChatAsync(bob, "alice", "bob");
 
         await host.WriteLineAsync("hello from alice on node c");
         await guest.WaitForAsync("alice: hello from alice on node c");
@@ -268,9 +263,7 @@ public sealed class RendezvousAcrossNodesTests
         Assert.True(await Deployment.EventuallyAsync(async () => (await deployment.HealthAsync(deployment.Nodes[0])).Body.Contains("invitations work only between clients of this node", StringComparison.Ordinal), Wait));
         var bob = await deployment.RegisterAsync("bob", deployment.Route(deployment.Nodes[0]));
         using var local = RunningParley.Start(alice, "invite", "--timeout", "60s");
-        var code = await local.WaitForCodeAsync();
-        var joined = await ParleyExecutable.RunAsync(bob, null, "join", code);
-        await local.ExitAsync();
+        var joined = await local.JoinAsync(bob);
         Assert.True(joined.ExitCode == 0, joined.ToString());
         Assert.True(local.ExitCode == 0, local.ToString());
     }

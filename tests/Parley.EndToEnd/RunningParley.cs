@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
-using Parley.EndToEnd;
 
-namespace Parley.Scale.Infrastructure;
+namespace Parley.EndToEnd;
 
 /// <summary>A long-running `parley` (invite, chat) whose output is collected as it comes.</summary>
 internal sealed partial class RunningParley : IDisposable
@@ -46,6 +45,10 @@ internal sealed partial class RunningParley : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts `parley <paramref name="args"/>` as <paramref name="user"/>. Its input is always a pipe of
+    /// the test's own, never the test runner's: chat reads it, and closing it is how a chat is ended.
+    /// </summary>
     internal static RunningParley Start(IReadOnlyDictionary<string, string> user, params string[] args) =>
         new(ParleyExecutable.Start(user, args, redirectInput: true));
 
@@ -57,7 +60,7 @@ internal sealed partial class RunningParley : IDisposable
         return match.Groups[1].Value;
     }
 
-    /// <summary>The inviting side prints its code first; read it from stdout.</summary>
+    /// <summary>The inviting side prints its code first; read it from stdout once its line is whole.</summary>
     internal async Task<string> WaitForCodeAsync()
     {
         await WaitForAsync("code: ");
@@ -70,10 +73,51 @@ internal sealed partial class RunningParley : IDisposable
                 return match.Groups[1].Value;
             }
 
+            if (Process.HasExited)
+            {
+                await readers;
+                match = CodePattern().Match(Stdout);
+                return match.Success ? match.Groups[1].Value : throw new TimeoutException($"exited without a whole code line:\n{this}");
+            }
+
             await Task.Delay(50);
         }
 
         throw new TimeoutException($"no code line:\n{this}");
+    }
+
+    /// <summary>
+    /// This side ran `parley invite`: reads its code, runs `parley join` with it as <paramref name="joiner"/>
+    /// to the end, then waits for this side to end too.
+    /// </summary>
+    internal async Task<ParleyExecutable.Result> JoinAsync(IReadOnlyDictionary<string, string> joiner)
+    {
+        var code = await WaitForCodeAsync();
+        var joined = await ParleyExecutable.RunAsync(joiner, null, "join", code);
+        await ExitAsync();
+        return joined;
+    }
+
+    /// <summary>
+    /// This side ran `parley chat --new-code` as <paramref name="hostName"/>: reads its code, starts
+    /// `parley chat --code` with it as <paramref name="guest"/>, and returns the guest once both sides
+    /// say they are connected to each other.
+    /// </summary>
+    internal async Task<RunningParley> JoinChatAsync(IReadOnlyDictionary<string, string> guest, string hostName, string guestName)
+    {
+        var code = await WaitForCodeAsync();
+        var guestSide = Start(guest, "chat", "--code", code);
+        try
+        {
+            await WaitForAsync($"connected to {guestName}");
+            await guestSide.WaitForAsync($"connected to {hostName}");
+            return guestSide;
+        }
+        catch
+        {
+            guestSide.Dispose();
+            throw;
+        }
     }
 
     internal async Task WaitForAsync(string expected)
@@ -108,14 +152,15 @@ internal sealed partial class RunningParley : IDisposable
     /// <summary>Waits for the process to end by itself within <paramref name="timeout"/> (default 90 s); a hang fails the test.</summary>
     internal async Task ExitAsync(TimeSpan? timeout = null)
     {
-        using var wait = new CancellationTokenSource(timeout ?? Patience);
+        var limit = timeout ?? Patience;
+        using var wait = new CancellationTokenSource(limit);
         try
         {
             await Process.WaitForExitAsync(wait.Token);
         }
         catch (OperationCanceledException)
         {
-            Assert.Fail($"still running after {(timeout ?? Patience).TotalSeconds} s:\n{this}");
+            Assert.Fail($"still running after {limit.TotalSeconds} s:\n{this}");
         }
 
         await readers;
@@ -133,6 +178,7 @@ internal sealed partial class RunningParley : IDisposable
         Process.Dispose();
     }
 
+    // Chunks, not lines: a prompt or a line still being written shows as soon as it is read.
     private static async Task Pump(StreamReader reader, StringBuilder into)
     {
         var buffer = new char[1024];
@@ -146,7 +192,9 @@ internal sealed partial class RunningParley : IDisposable
         }
     }
 
-    [GeneratedRegex(@"^code: (\S+)$", RegexOptions.Multiline)]
+    // The line's end is part of the match: output is read in chunks, and a code cut off by the end
+    // of what has arrived so far must not be taken for the whole code.
+    [GeneratedRegex(@"^code: (\S+)\r?\n", RegexOptions.Multiline)]
     private static partial Regex CodePattern();
 
     [GeneratedRegex(@"safety number with \S+:\s+((?:\d{5} ){11}\d{5})")]
