@@ -22,6 +22,11 @@ internal static class ServerMetrics
         "Time from receiving a send to its durable commit.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
 
+    internal static readonly Histogram CommitBatchSize = Metrics.CreateHistogram(
+        "parley_store_commit_batch_writes",
+        "Writes that shared one durable commit (group commit): the higher, the fewer fsyncs per message.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 10) });
+
     internal static readonly Gauge RedisConnected = Metrics.CreateGauge("parley_redis_link_healthy", "1 while this node's Redis link works (a ping comes back through the subscription), else 0 (always 0 on a node without Redis).");
 
     internal static readonly Counter ClusterEventsPublished = Metrics.CreateCounter("parley_cluster_events_published_total", "Events this node published to the other nodes (wake-ups, takeovers, revocations).");

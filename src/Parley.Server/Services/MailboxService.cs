@@ -183,31 +183,31 @@ internal sealed partial class MailboxService(
         }
 
         var name = AccountsService.RequireUserName(request.Recipient);
-        var (recipient, queued) = await store.Users.GetRecipientAsync(name, cancellationToken).ConfigureAwait(false)
+        var recipient = await store.Users.GetRecipientAsync(name, cancellationToken).ConfigureAwait(false)
             ?? throw AccountsService.UnknownUser(name);
         var messageId = request.MessageId.ToByteArray();
-        if (recipient.RevokedAt is not null)
+        if (recipient.Revoked)
         {
             if (!await IsStoredAsync(sender, messageId, cancellationToken).ConfigureAwait(false))
             {
-                throw RpcErrors.FailedPrecondition($"the certificate of \"{recipient.Name}\" is revoked");
+                throw RpcErrors.FailedPrecondition($"the certificate of \"{name}\" is revoked");
             }
 
             return new Admission(Duplicate(request), null);
         }
 
-        if (queued >= options.MaxQueuedPerUser)
+        if (recipient.Queued >= options.MaxQueuedPerUser)
         {
             if (!await IsStoredAsync(sender, messageId, cancellationToken).ConfigureAwait(false))
             {
-                throw RpcErrors.ResourceExhausted($"the mailbox of \"{recipient.Name}\" is full; retry later");
+                throw RpcErrors.ResourceExhausted($"the mailbox of \"{name}\" is full; retry later");
             }
 
             return new Admission(Duplicate(request), null);
         }
 
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        return new Admission(null, new StoredEnvelope(messageId, sender, recipient.Name, request.Body.ToByteArray(), now));
+        return new Admission(null, new StoredEnvelope(messageId, sender, name, request.Body.ToByteArray(), now));
     }
 
     /// <summary>Queues the write at once (before the first await, which keeps a stream's order) and answers after its commit.</summary>

@@ -7,10 +7,10 @@ internal interface IUserStore
     Task<UserRecord?> GetUserAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The user with this (already case-folded) name and how many envelopes wait for them, read
-    /// in one query (what every send checks), or null.
+    /// Whether the user with this (already case-folded) name is revoked and how many envelopes
+    /// wait for them, read in one O(1) lookup (what every send checks), or null if unknown.
     /// </summary>
-    Task<(UserRecord User, int Queued)?> GetRecipientAsync(string name, CancellationToken cancellationToken);
+    Task<MailboxRecipient?> GetRecipientAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>Creates the user; returns false, changing nothing, if the name is taken.</summary>
     Task<bool> TryCreateUserAsync(UserRecord user, CancellationToken cancellationToken);

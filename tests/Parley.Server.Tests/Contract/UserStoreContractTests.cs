@@ -1,3 +1,4 @@
+using Parley.Server.Storage;
 using Parley.Server.Tests.Infrastructure;
 using static Parley.Server.Tests.Infrastructure.TestData;
 
@@ -32,25 +33,27 @@ public sealed class UserStoreContractTests(StorageFixture storage)
 
     [Theory]
     [MemberData(nameof(Registry.Engines), MemberType = typeof(Registry))]
-    public async Task GetRecipient_IsTheUserWithTheirQueueDepth(Engine engine)
+    public async Task GetRecipient_IsTheRevocationAndQueueDepth(Engine engine)
     {
         await using var store = await storage.OpenFreshAsync(engine);
         await AddUsersAsync(store, "alice", "bob", "carol");
         var first = Envelope("alice", "bob");
         Assert.True(await store.Mailbox.EnqueueAsync(first, None));
+        Assert.False(await store.Mailbox.EnqueueAsync(first, None)); // a retry is not counted again
         Assert.True(await store.Mailbox.EnqueueAsync(Envelope("carol", "bob"), None));
         Assert.True(await store.Mailbox.EnqueueAsync(Envelope("bob", "alice"), None));
 
-        var bob = await store.Users.GetRecipientAsync("bob", None);
-        Assert.NotNull(bob);
-        Assert.Equal("bob", bob.Value.User.Name);
-        Assert.Equal((await store.Users.GetUserAsync("bob", None))!.CertificateSerial, bob.Value.User.CertificateSerial);
-        Assert.Equal(2, bob.Value.Queued);
-        Assert.Equal(0, (await store.Users.GetRecipientAsync("carol", None))!.Value.Queued);
+        Assert.Equal(new MailboxRecipient(false, 2), await store.Users.GetRecipientAsync("bob", None));
+        Assert.Equal(new MailboxRecipient(false, 0), await store.Users.GetRecipientAsync("carol", None));
         Assert.Null(await store.Users.GetRecipientAsync("nobody", None));
+        Assert.Null(await store.Users.GetRecipientAsync("Bob", None));
 
-        await store.Mailbox.AcknowledgeAsync("bob", [first.MessageId], None);
-        Assert.Equal(1, (await store.Users.GetRecipientAsync("bob", None))!.Value.Queued);
+        await store.Mailbox.AcknowledgeAsync("bob", [first.MessageId, first.MessageId, Bytes()], None);
+        Assert.Equal(new MailboxRecipient(false, 1), await store.Users.GetRecipientAsync("bob", None));
+        Assert.Equal(2L, await store.Mailbox.CountAllQueuedAsync(None));
+
+        Assert.True(await store.Users.RevokeUserAsync("bob", Now(), None));
+        Assert.Equal(new MailboxRecipient(true, 1), await store.Users.GetRecipientAsync("bob", None));
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using Npgsql;
+using Parley.Server.Storage;
 using Parley.Server.Storage.Postgres;
 using Parley.Server.Tests.Infrastructure;
 using static Parley.Server.Tests.Infrastructure.TestData;
@@ -21,7 +22,7 @@ public sealed class PostgresEngineTests(StorageFixture storage)
         {
             await AddUsersAsync(stores[0], "alice");
             Assert.NotNull(await stores[3].Users.GetUserAsync("alice", None));
-            Assert.Equal(2L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
+            Assert.Equal(3L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
         }
         finally
         {
@@ -45,9 +46,9 @@ public sealed class PostgresEngineTests(StorageFixture storage)
         {
         }
 
-        Assert.Equal(2L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
+        Assert.Equal(3L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
         Assert.Equal(
-            "Parley.Server.Storage.Postgres.Migrations.0001_initial.sql,Parley.Server.Storage.Postgres.Migrations.0002_revoked_certificates.sql",
+            "Parley.Server.Storage.Postgres.Migrations.0001_initial.sql,Parley.Server.Storage.Postgres.Migrations.0002_revoked_certificates.sql,Parley.Server.Storage.Postgres.Migrations.0003_mailbox_depths.sql",
             await ScalarAsync(database.Location, "SELECT string_agg(scriptname, ',' ORDER BY scriptname) FROM schema_versions"));
     }
 
@@ -82,6 +83,43 @@ public sealed class PostgresEngineTests(StorageFixture storage)
         {
             Assert.Equal([(alice.CertificateSerial, revokedAt)], await store.Users.ListRevokedCertificatesAsync(None));
             Assert.True(await store.Users.IsIdentityRevokedAsync(alice.SigningKey, None));
+        }
+    }
+
+    [Fact]
+    public async Task Migrate0003_CountsTheEnvelopesQueuedUnderSchemaV2()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Postgres);
+        await using (var store = await database.OpenAsync())
+        {
+            await AddUsersAsync(store, "alice", "bob", "carol");
+        }
+
+        // Back to schema v2, with envelopes stored the v2 way (no counts kept).
+        await using (var connection = new NpgsqlConnection(database.Location))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                """
+                DROP TRIGGER envelopes_count ON envelopes;
+                DROP FUNCTION mailbox_depths_follow();
+                DROP TABLE mailbox_depths;
+                DELETE FROM schema_versions WHERE scriptname LIKE '%0003_mailbox_depths.sql';
+                INSERT INTO envelopes (message_id, sender, recipient, body, server_ts)
+                VALUES ('\x01', 'alice', 'bob', '\xaa', 1), ('\x02', 'alice', 'bob', '\xaa', 2), ('\x03', 'bob', 'carol', '\xaa', 3);
+                """,
+                connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using (var store = await database.OpenAsync())
+        {
+            Assert.Equal(new MailboxRecipient(false, 2), await store.Users.GetRecipientAsync("bob", None));
+            Assert.Equal(new MailboxRecipient(false, 1), await store.Users.GetRecipientAsync("carol", None));
+            Assert.Equal(new MailboxRecipient(false, 0), await store.Users.GetRecipientAsync("alice", None));
+            Assert.Equal(3L, await store.Mailbox.CountAllQueuedAsync(None));
+            Assert.Equal(1, await store.Mailbox.AcknowledgeAsync("bob", [[0x01]], None));
+            Assert.Equal(1, await store.Mailbox.CountQueuedAsync("bob", None));
         }
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Parley.Server.Storage;
 using Parley.Server.Storage.Sqlite;
 using Parley.Server.Tests.Infrastructure;
 
@@ -45,9 +46,9 @@ public sealed class SqliteEngineTests(StorageFixture storage)
         {
         }
 
-        Assert.Equal(2L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
+        Assert.Equal(3L, await ScalarAsync(database.Location, "SELECT count(*) FROM schema_versions"));
         Assert.Equal(
-            "Parley.Server.Storage.Sqlite.Migrations.0001_initial.sql,Parley.Server.Storage.Sqlite.Migrations.0002_revoked_certificates.sql",
+            "Parley.Server.Storage.Sqlite.Migrations.0001_initial.sql,Parley.Server.Storage.Sqlite.Migrations.0002_revoked_certificates.sql,Parley.Server.Storage.Sqlite.Migrations.0003_mailbox_depths.sql",
             await ScalarAsync(database.Location, "SELECT group_concat(ScriptName, ',') FROM (SELECT ScriptName FROM schema_versions ORDER BY ScriptName)"));
     }
 
@@ -75,6 +76,60 @@ public sealed class SqliteEngineTests(StorageFixture storage)
             Assert.Equal([(alice.CertificateSerial, revokedAt)], await store.Users.ListRevokedCertificatesAsync(CancellationToken.None));
             Assert.True(await store.Users.IsIdentityRevokedAsync(alice.SigningKey, CancellationToken.None));
         }
+    }
+
+    [Fact]
+    public async Task Migrate0003_CountsTheEnvelopesQueuedUnderSchemaV2()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Sqlite);
+        await using (var store = await database.OpenAsync())
+        {
+            await TestData.AddUsersAsync(store, "alice", "bob", "carol");
+        }
+
+        // Back to schema v2, with envelopes stored the v2 way (no counts kept).
+        await ExecuteAsync(database.Location, """
+            DROP TRIGGER envelopes_count_insert;
+            DROP TRIGGER envelopes_count_delete;
+            DROP TABLE mailbox_depths;
+            DELETE FROM schema_versions WHERE ScriptName LIKE '%0003_mailbox_depths.sql';
+            INSERT INTO envelopes (message_id, sender, recipient, body, server_ts)
+            VALUES (x'01', 'alice', 'bob', x'aa', 1), (x'02', 'alice', 'bob', x'aa', 2), (x'03', 'bob', 'carol', x'aa', 3);
+            """);
+
+        await using (var store = await database.OpenAsync())
+        {
+            Assert.Equal(new MailboxRecipient(false, 2), await store.Users.GetRecipientAsync("bob", CancellationToken.None));
+            Assert.Equal(new MailboxRecipient(false, 1), await store.Users.GetRecipientAsync("carol", CancellationToken.None));
+            Assert.Equal(new MailboxRecipient(false, 0), await store.Users.GetRecipientAsync("alice", CancellationToken.None));
+            Assert.Equal(3L, await store.Mailbox.CountAllQueuedAsync(CancellationToken.None));
+            Assert.Equal(1, await store.Mailbox.AcknowledgeAsync("bob", [[0x01]], CancellationToken.None));
+            Assert.Equal(1, await store.Mailbox.CountQueuedAsync("bob", CancellationToken.None));
+        }
+    }
+
+    [Fact]
+    public async Task Acknowledge_FindsTheRowByItsIdNotByScanningTheMailbox()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Sqlite);
+        await using (var store = await database.OpenAsync())
+        {
+            await TestData.AddUsersAsync(store, "alice", "bob");
+        }
+
+        await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database.Location, Pooling = false }.ToString());
+        await connection.OpenAsync();
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN " + SqliteMailboxStore.AcknowledgeSql;
+        explain.Parameters.AddWithValue("$message_id", TestData.Bytes());
+        explain.Parameters.AddWithValue("$recipient", "bob");
+        await using var plan = await explain.ExecuteReaderAsync();
+        Assert.True(await plan.ReadAsync());
+        var detail = plan.GetString(3);
+
+        // Through the recipient's index, every ack would scan all that is queued for them.
+        Assert.Contains("(message_id=?)", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("envelopes_recipient_sequence", detail, StringComparison.Ordinal);
     }
 
     private static async Task ExecuteAsync(string path, string sql)

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Npgsql;
+using Parley.Server.Hosting;
 
 namespace Parley.Server.Storage.Postgres;
 
@@ -64,6 +65,11 @@ internal sealed class PostgresEnqueueBatch : IAsyncDisposable
                 {
                     batch.Add(pending);
                 }
+            }
+
+            if (batch.Count > 0)
+            {
+                ServerMetrics.CommitBatchSize.Observe(batch.Count);
             }
 
             if (batch.Count == 1)

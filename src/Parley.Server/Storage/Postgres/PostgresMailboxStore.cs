@@ -147,7 +147,7 @@ internal sealed class PostgresMailboxStore : IMailboxStore, IAsyncDisposable
     public async Task<int> CountQueuedAsync(string recipient, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recipient);
-        var command = dataSource.CreateCommand("SELECT count(*) FROM envelopes WHERE recipient = @recipient");
+        var command = dataSource.CreateCommand("SELECT coalesce((SELECT queued FROM mailbox_depths WHERE recipient = @recipient), 0)");
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.AddWithValue("recipient", recipient);
@@ -157,7 +157,7 @@ internal sealed class PostgresMailboxStore : IMailboxStore, IAsyncDisposable
 
     public async Task<long> CountAllQueuedAsync(CancellationToken cancellationToken)
     {
-        var command = dataSource.CreateCommand("SELECT count(*) FROM envelopes");
+        var command = dataSource.CreateCommand("SELECT coalesce(sum(queued), 0)::bigint FROM mailbox_depths");
         await using (command.ConfigureAwait(false))
         {
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;

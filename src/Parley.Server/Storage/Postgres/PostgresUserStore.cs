@@ -10,23 +10,24 @@ namespace Parley.Server.Storage.Postgres;
 /// </summary>
 internal sealed class PostgresUserStore(NpgsqlDataSource dataSource) : IUserStore
 {
-    /// <summary>The column after <see cref="UserColumns"/>, where GetRecipientAsync reads the queue depth.</summary>
-    private const int QueuedColumn = 8;
-
     private const string UserColumns =
         "name, signing_key, dh_key, dh_key_signature, certificate_pem, certificate_serial, registered_at, revoked_at";
 
-    public async Task<(UserRecord User, int Queued)?> GetRecipientAsync(string name, CancellationToken cancellationToken)
+    public async Task<MailboxRecipient?> GetRecipientAsync(string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var command = dataSource.CreateCommand($"SELECT {UserColumns}, (SELECT count(*) FROM envelopes WHERE recipient = @name)::int FROM users WHERE name = @name");
+        var command = dataSource.CreateCommand("""
+            SELECT users.revoked_at IS NOT NULL, coalesce(mailbox_depths.queued, 0)::int
+            FROM users LEFT JOIN mailbox_depths ON mailbox_depths.recipient = users.name
+            WHERE users.name = @name
+            """);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.AddWithValue("name", name);
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (ReadUser(reader), reader.GetInt32(QueuedColumn)) : null;
+                return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? new MailboxRecipient(reader.GetBoolean(0), reader.GetInt32(1)) : null;
             }
         }
     }

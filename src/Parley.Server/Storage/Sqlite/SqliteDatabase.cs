@@ -47,7 +47,7 @@ internal sealed class SqliteDatabase : IDisposable
             ForeignKeys = true,
             DefaultTimeout = BusyTimeoutMilliseconds / 1000,
         }.ToString();
-        groupCommit = new SqliteGroupCommit(Open, this);
+        groupCommit = new SqliteGroupCommit(this);
     }
 
     public string ConnectionString { get; }
@@ -72,7 +72,7 @@ internal sealed class SqliteDatabase : IDisposable
     }
 
     /// <summary>As <see cref="OpenAsync"/>, for the writer thread.</summary>
-    private SqliteConnection Open()
+    internal SqliteConnection Open()
     {
         var connection = new SqliteConnection(ConnectionString);
         try

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Parley.Server.Hosting;
 
 namespace Parley.Server.Storage.Sqlite;
 
@@ -22,16 +23,13 @@ internal sealed class SqliteGroupCommit : IDisposable
     /// <summary>Most writes in one transaction; bounds the time a late joiner waits behind a batch.</summary>
     internal const int MaxBatch = 512;
 
-    private readonly Func<SqliteConnection> open;
+    private readonly SqliteDatabase database;
     private readonly Channel<PendingWrite> queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Thread writer;
     private SqliteConnection? connection;
 
-    private readonly SqliteDatabase database;
-
-    internal SqliteGroupCommit(Func<SqliteConnection> open, SqliteDatabase database)
+    internal SqliteGroupCommit(SqliteDatabase database)
     {
-        this.open = open;
         this.database = database;
         writer = new Thread(Run) { IsBackground = true, Name = "parley-sqlite-writer" };
         writer.Start();
@@ -81,7 +79,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         // Whatever a write throws is its caller's error; the writer thread itself must go on.
         try
         {
-            var db = connection ??= open();
+            var db = connection ??= database.Open();
             using (var transaction = db.BeginTransaction(deferred: false))
             {
                 database.UseTransaction(db, transaction);
@@ -93,6 +91,7 @@ internal sealed class SqliteGroupCommit : IDisposable
                     }
 
                     transaction.Commit();
+                    ServerMetrics.CommitBatchSize.Observe(batch.Count);
                 }
                 finally
                 {

@@ -8,6 +8,14 @@ namespace Parley.Server.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStore
 {
+    /// <summary>
+    /// One acknowledgement. The unary plus keeps SQLite off the (recipient, sequence) index, which
+    /// it otherwise prefers: that index finds the row only by scanning everything queued for the
+    /// recipient, O(queued) per ack, and a backlog then drains slower the longer it gets. The
+    /// unique index on (message_id, sender) finds it in O(log n).
+    /// </summary>
+    internal const string AcknowledgeSql = "DELETE FROM envelopes WHERE message_id = $message_id AND +recipient = $recipient";
+
     public Task<bool> EnqueueAsync(StoredEnvelope envelope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
@@ -59,7 +67,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
 
         return database.WriteAsync(async (connection, ct) =>
         {
-            var command = database.Command(connection, "DELETE FROM envelopes WHERE message_id = $message_id AND recipient = $recipient");
+            var command = database.Command(connection, AcknowledgeSql);
             command.Parameters.AddWithValue("$recipient", recipient);
             var messageId = command.Parameters.Add("$message_id", SqliteType.Blob);
             var deleted = 0;
@@ -92,7 +100,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         ArgumentNullException.ThrowIfNull(recipient);
         return database.ReadAsync(async (connection, ct) =>
         {
-            var command = database.Command(connection, "SELECT count(*) FROM envelopes WHERE recipient = $recipient");
+            var command = database.Command(connection, "SELECT coalesce((SELECT queued FROM mailbox_depths WHERE recipient = $recipient), 0)");
             command.Parameters.AddWithValue("$recipient", recipient);
             return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         }, cancellationToken);
@@ -101,7 +109,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
     public Task<long> CountAllQueuedAsync(CancellationToken cancellationToken) =>
         database.ReadAsync(async (connection, ct) =>
         {
-            var command = database.Command(connection, "SELECT count(*) FROM envelopes");
+            var command = database.Command(connection, "SELECT coalesce(sum(queued), 0) FROM mailbox_depths");
             return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
         }, cancellationToken);
 }

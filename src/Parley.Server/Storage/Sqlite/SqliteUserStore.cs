@@ -5,9 +5,6 @@ namespace Parley.Server.Storage.Sqlite;
 /// <summary><see cref="IUserStore"/> on SQLite. Times are stored as Unix milliseconds.</summary>
 internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
 {
-    /// <summary>The column after <see cref="UserColumns"/>, where GetRecipientAsync reads the queue depth.</summary>
-    private const int QueuedColumn = 8;
-
     private const string UserColumns =
         "name, signing_key, dh_key, dh_key_signature, certificate_pem, certificate_serial, registered_at, revoked_at";
 
@@ -23,15 +20,19 @@ internal sealed class SqliteUserStore(SqliteDatabase database) : IUserStore
         }, cancellationToken);
     }
 
-    public Task<(UserRecord User, int Queued)?> GetRecipientAsync(string name, CancellationToken cancellationToken)
+    public Task<MailboxRecipient?> GetRecipientAsync(string name, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return database.ReadAsync<(UserRecord, int)?>(async (connection, ct) =>
+        return database.ReadAsync<MailboxRecipient?>(async (connection, ct) =>
         {
-            var command = database.Command(connection, $"SELECT {UserColumns}, (SELECT count(*) FROM envelopes WHERE recipient = $name) FROM users WHERE name = $name");
+            var command = database.Command(connection, """
+                SELECT users.revoked_at IS NOT NULL, coalesce(mailbox_depths.queued, 0)
+                FROM users LEFT JOIN mailbox_depths ON mailbox_depths.recipient = users.name
+                WHERE users.name = $name
+                """);
             command.Parameters.AddWithValue("$name", name);
             using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            return await reader.ReadAsync(ct).ConfigureAwait(false) ? (ReadUser(reader), reader.GetInt32(QueuedColumn)) : null;
+            return await reader.ReadAsync(ct).ConfigureAwait(false) ? new MailboxRecipient(reader.GetBoolean(0), reader.GetInt32(1)) : null;
         }, cancellationToken);
     }
 
