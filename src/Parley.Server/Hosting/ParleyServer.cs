@@ -74,7 +74,13 @@ public sealed class ParleyServer : IAsyncDisposable
         }
 
         var store = await ServerStores.OpenAsync(options, cancellationToken).ConfigureAwait(false);
-        var builder = WebApplication.CreateSlimBuilder();
+        // Parley reads no appsettings file; left on, its reload watcher follows every file under the
+        // working directory, and a data directory there wakes it at each SQLite write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         if (string.Equals(Environment.GetEnvironmentVariable("PARLEY_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase))
         {
