@@ -49,6 +49,23 @@ public sealed class ChatTests
         Assert.Equal(0, chat.ExitCode);
     }
 
+    [Fact]
+    public async Task ChatWhenTheServerIsKilledEndsWithOneErrorLineWithoutInput()
+    {
+        using var work = new Workspace();
+        await using var server = await ServerProcess.StartAsync(work.Combine("server"));
+        var alice = await work.RegisterAsync(server, "alice");
+        await work.RegisterAsync(server, "bob");
+
+        using var chat = RunningParley.Start(alice, "chat", "bob");
+        await chat.WaitForAsync("chatting with bob");
+        await server.KillAsync();
+
+        // Nothing is typed: the chat must notice on its own that the server is gone.
+        await chat.ExitAsync(TimeSpan.FromSeconds(30));
+        chat.AssertEndedWithUnreachableServer();
+    }
+
     private static async Task WaitForAsync(StringBuilder output, string expected)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

@@ -149,6 +149,15 @@ internal sealed partial class RunningParley : IDisposable
         await Process.StandardInput.FlushAsync();
     }
 
+    /// <summary>A server killed mid-exchange: one `parley: error:` line saying so, no trace, a failing exit code.</summary>
+    internal void AssertEndedWithUnreachableServer()
+    {
+        Assert.True(ExitCode != 0, ToString());
+        var line = Assert.Single(Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("parley: error: cannot reach the server", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", Stderr, StringComparison.Ordinal);
+    }
+
     /// <summary>Waits for the process to end by itself within <paramref name="timeout"/> (default 90 s); a hang fails the test.</summary>
     internal async Task ExitAsync(TimeSpan? timeout = null)
     {

@@ -34,75 +34,95 @@ internal static class ChatCommand
 
             var peer = result.GetValue(name)!.ToLowerInvariant();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var gate = new SemaphoreSlim(1, 1);
+            using var gate = new SemaphoreSlim(1, 1);
             Console.WriteLine($"chatting with {peer}; /quit to leave");
 
-            // The receiver and the sender share one profile; the gate keeps their writes in order.
-            var receiving = Task.Run(async () =>
-            {
-                while (!stop.IsCancellationRequested)
-                {
-                    try
-                    {
-                        await gate.WaitAsync(stop.Token).ConfigureAwait(false);
-                        try
-                        {
-                            await messenger.ReceiveAsync(
-                                m => MessageOutput.Write(m, json: false),
-                                TimeSpan.FromMilliseconds(500),
-                                follow: false,
-                                stop.Token).ConfigureAwait(false);
-                        }
-                        finally
-                        {
-                            gate.Release();
-                        }
-
-                        messenger.Profile.TakeUnshown();
-                        await Task.Delay(250, stop.Token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-                }
-            }, CancellationToken.None);
-
+            var receiving = PollAsync(messenger, gate, stop.Token);
+            var typing = TypeAsync(messenger, peer, gate, stop.Token);
             try
             {
-                while (await Console.In.ReadLineAsync(ct).ConfigureAwait(false) is { } line)
-                {
-                    if (line.Trim() == "/quit")
-                    {
-                        break;
-                    }
-
-                    if (line.Length == 0)
-                    {
-                        continue;
-                    }
-
-                    await gate.WaitAsync(ct).ConfigureAwait(false);
-                    try
-                    {
-                        await messenger.SendAsync(peer, line, ct).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
-                }
+                // Whichever ends first ends the chat: a receiver that failed (the server is gone)
+                // is reported at once, not when the user next presses Enter.
+                await (await Task.WhenAny(receiving, typing).ConfigureAwait(false)).ConfigureAwait(false);
             }
             finally
             {
                 await stop.CancelAsync().ConfigureAwait(false);
+                // Not the typing side: it may sit in a console read that no token reaches.
                 await receiving.ConfigureAwait(false);
-                gate.Dispose();
             }
 
             return 0;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>
+    /// Shows what arrives from anyone, reading the mailbox twice a second. The receiver and the
+    /// sender share one profile; <paramref name="gate"/> keeps their writes in order. Returns when
+    /// the chat ends; throws what makes it end early (the server cannot be reached).
+    /// </summary>
+    private static async Task PollAsync(Messenger messenger, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        try
+        {
+            while (true)
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await messenger.ReceiveAsync(m => MessageOutput.Write(m, json: false), TimeSpan.FromMilliseconds(500), follow: false, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+
+                messenger.Profile.TakeUnshown();
+                await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The chat ended.
+        }
+    }
+
+    /// <summary>Sends each typed line to <paramref name="peer"/> until /quit or end of input.</summary>
+    private static async Task TypeAsync(Messenger messenger, string peer, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        // Console.In reads synchronously even through ReadLineAsync: leave the caller's thread first.
+        await Task.Yield();
+        try
+        {
+            while (await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                if (line.Trim() == "/quit")
+                {
+                    return;
+                }
+
+                if (line.Length == 0)
+                {
+                    continue;
+                }
+
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await messenger.SendAsync(peer, line, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The receiver ended the chat, or Ctrl+C.
+        }
     }
 
     private static async Task<int> CodeChatAsync(Messenger messenger, string? joinCode, TimeSpan timeout, CancellationToken cancellationToken)
