@@ -28,9 +28,21 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     internal static async Task<ServerProcess> StartAsync(string dataDirectory, params string[] extraArgs)
     {
-        var server = new ServerProcess(dataDirectory, FreePort(), [.. extraArgs]);
-        await server.StartAsync();
-        return server;
+        // A free port is free only when it is picked: test processes running beside this one
+        // may take it before the server binds. Then another is picked; a restart keeps its port.
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = new ServerProcess(dataDirectory, FreePort(), [.. extraArgs]);
+            try
+            {
+                await server.StartAsync();
+                return server;
+            }
+            catch (InvalidOperationException e) when (attempt < 5 && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+                await server.DisposeAsync();
+            }
+        }
     }
 
     internal async Task StartAsync()

@@ -58,7 +58,7 @@ internal static class ChatCommand
     }
 
     /// <summary>
-    /// Shows what arrives from anyone, reading the mailbox twice a second. The receiver and the
+    /// Shows what arrives from anyone, reading the mailbox about every 750 ms. The receiver and the
     /// sender share one profile; <paramref name="gate"/> keeps their writes in order. Returns when
     /// the chat ends; throws what makes it end early (the server cannot be reached).
     /// </summary>
