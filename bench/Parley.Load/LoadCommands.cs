@@ -27,9 +27,10 @@ internal static class LoadCommands
         var pairs = new Option<int>("--pairs") { Description = "Sender→receiver pairs.", DefaultValueFactory = _ => 10 };
         var count = new Option<int>("--count") { Description = "Messages per pair.", DefaultValueFactory = _ => 10_000 };
         var window = new Option<int>("--window") { Description = "Send calls in flight per pair.", DefaultValueFactory = _ => 32 };
-        var throughput = Scenario("throughput", "P pairs send 256-byte messages as fast as flow control allows; delivered (decrypted) msgs/s.", pairs, count, window);
+        var warmup = new Option<int>("--warmup") { Description = "Messages per pair sent and delivered before the timed phase (a fresh server is still compiling its code).", DefaultValueFactory = _ => 0 };
+        var throughput = Scenario("throughput", "P pairs send 256-byte messages as fast as flow control allows; delivered (decrypted) msgs/s.", pairs, count, window, warmup);
         throughput.SetAction((r, ct) => RunAsync(r, (server, settings, token) =>
-            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(r.GetValue(pairs), r.GetValue(count), r.GetValue(window)), token), ct));
+            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(r.GetValue(pairs), r.GetValue(count), r.GetValue(window), r.GetValue(warmup)), token), ct));
 
         var latencyPairs = new Option<int>("--pairs") { Description = "Pairs the offered rate is spread over.", DefaultValueFactory = _ => 10 };
         var rate = new Option<double?>("--rate") { Description = "Offered msgs/s (default: half of a quick throughput run)." };

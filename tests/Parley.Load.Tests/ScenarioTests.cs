@@ -24,6 +24,16 @@ public sealed class ScenarioTests : IDisposable
     }
 
     [Fact]
+    public async Task Throughput_AfterAWarmUp_TimesAndCountsOnlyTheMeasuredMessages()
+    {
+        var result = await RunAsync("sqlite", (server, settings, ct) =>
+            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 2, PerPair: 30, Window: 4, Warmup: 25), ct));
+
+        Assert.Equal(50, result.Get("warmup"));
+        AssertExactlyOnce(result, expected: 60);
+    }
+
+    [Fact]
     public async Task Throughput_OnPostgres_DeliversEveryMessageOnceDecrypted()
     {
         var result = await RunAsync("postgres", (server, settings, ct) =>
