@@ -88,9 +88,28 @@ internal sealed class TestServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopServerAsync();
-        if (ownsDirectory && System.IO.Directory.Exists(Options.DataDirectory))
+        if (ownsDirectory)
         {
-            System.IO.Directory.Delete(Options.DataDirectory, recursive: true);
+            await DeleteDirectoryAsync(Options.DataDirectory);
+        }
+    }
+
+    /// <summary>
+    /// Removes the data directory. SQLite may still be removing its -wal and -shm files as the last
+    /// connection closes; a delete that meets one of them is tried again instead of failing the test.
+    /// </summary>
+    private static async Task DeleteDirectoryAsync(string path)
+    {
+        for (var attempt = 1; System.IO.Directory.Exists(path); attempt++)
+        {
+            try
+            {
+                System.IO.Directory.Delete(path, recursive: true);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                await Task.Delay(100 * attempt);
+            }
         }
     }
 
