@@ -7,7 +7,14 @@ internal static class Output
 
     internal static int Fail(string message)
     {
-        Console.Error.WriteLine($"parley: error: {message}");
+        Console.Error.WriteLine($"parley: error: {OneLine(message)}");
         return ErrorExitCode;
     }
+
+    /// <summary>
+    /// A message from below (a socket or TLS exception inside a gRPC status) may span lines, such
+    /// as .NET's "Cannot access a disposed object.\nObject name: ..."; the error stays one line.
+    /// </summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }
