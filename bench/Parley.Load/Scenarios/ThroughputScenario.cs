@@ -71,10 +71,11 @@ internal static class ThroughputScenario
         var started = Stopwatch.GetTimestamp();
         var timedOut = !await SendAllAsync(pairs, settings, options, firstSequence: 0, options.PerPair, "throughput", cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started, Math.Max(started + 1, pairs.LastDeliveredTimestamp));
-        var delivered = Math.Max(1, pairs.Delivered - baseline);
-        var serverUs = server.CpuTime() - serverCpu is { } s ? s.TotalMicroseconds / delivered : (double?)null;
-        var clientUs = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / delivered;
-        return new Measurement(pairs.Delivered - baseline, elapsed, (pairs.Delivered - baseline) / elapsed.TotalSeconds, timedOut, serverUs, clientUs);
+        var delivered = pairs.Delivered - baseline;
+        var perMessage = Math.Max(1, delivered);
+        var serverUs = server.CpuTime() - serverCpu is { } s ? s.TotalMicroseconds / perMessage : (double?)null;
+        var clientUs = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / perMessage;
+        return new Measurement(delivered, elapsed, delivered / elapsed.TotalSeconds, timedOut, serverUs, clientUs);
     }
 
     /// <summary>

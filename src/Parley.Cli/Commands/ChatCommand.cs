@@ -38,7 +38,20 @@ internal static class ChatCommand
             Console.WriteLine($"chatting with {peer}; /quit to leave");
 
             var receiving = PollAsync(messenger, gate, stop.Token);
-            var typing = TypeAsync(messenger, peer, gate, stop.Token);
+            var typing = TypeAsync(
+                async (line, token) =>
+                {
+                    await gate.WaitAsync(token).ConfigureAwait(false);
+                    try
+                    {
+                        await messenger.SendAsync(peer, line, token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                },
+                stop.Token);
             try
             {
                 // Whichever ends first ends the chat: a receiver that failed (the server is gone)
@@ -89,42 +102,6 @@ internal static class ChatCommand
         }
     }
 
-    /// <summary>Sends each typed line to <paramref name="peer"/> until /quit or end of input.</summary>
-    private static async Task TypeAsync(Messenger messenger, string peer, SemaphoreSlim gate, CancellationToken cancellationToken)
-    {
-        // Console.In reads synchronously even through ReadLineAsync: leave the caller's thread first.
-        await Task.Yield();
-        try
-        {
-            while (await Console.In.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
-            {
-                if (line.Trim() == "/quit")
-                {
-                    return;
-                }
-
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-
-                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    await messenger.SendAsync(peer, line, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The receiver ended the chat, or Ctrl+C.
-        }
-    }
-
     private static async Task<int> CodeChatAsync(Messenger messenger, string? joinCode, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await using var chat = joinCode is null
@@ -151,7 +128,7 @@ internal static class ChatCommand
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receiving = ReceiveAsync(chat, peer.Name, stop.Token);
-        var typing = TypeAsync(chat, stop.Token);
+        var typing = TypeAsync(chat.SendAsync, stop.Token);
         try
         {
             if (await Task.WhenAny(receiving, typing).ConfigureAwait(false) == receiving)
@@ -212,7 +189,8 @@ internal static class ChatCommand
         }
     }
 
-    private static async Task TypeAsync(CodeChat chat, CancellationToken cancellationToken)
+    /// <summary>Hands each typed line to <paramref name="send"/> until /quit or end of input.</summary>
+    private static async Task TypeAsync(Func<string, CancellationToken, Task> send, CancellationToken cancellationToken)
     {
         // Console.In reads synchronously even through ReadLineAsync: leave the caller's thread
         // first, or the chat could not notice that the server or the peer is gone until the user
@@ -229,13 +207,13 @@ internal static class ChatCommand
 
                 if (line.Length > 0)
                 {
-                    await chat.SendAsync(line, cancellationToken).ConfigureAwait(false);
+                    await send(line, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The other side left, or Ctrl+C.
+            // The chat ended on the receiving side (the peer left, the server is gone), or Ctrl+C.
         }
     }
 }
