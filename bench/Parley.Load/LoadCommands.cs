@@ -107,6 +107,7 @@ internal static class LoadCommands
                 ? await ServerUnderTest.StartAsync(settings, cancellationToken)
                 : await ServerUnderTest.TargetAsync(new Uri(url), parse.GetValue(Fingerprint) ?? throw new InvalidOperationException("--server needs --ca-fingerprint"), cancellationToken);
             var result = await scenario(server, settings, cancellationToken);
+            result.Add("server_build", server.Build, "server build");
             if (server.Nodes > 1)
             {
                 result.Add("nodes", server.Nodes, "nodes (pairs span two)");

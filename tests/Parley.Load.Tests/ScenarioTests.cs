@@ -49,6 +49,7 @@ public sealed class ScenarioTests : IDisposable
         var result = await RunAsync("postgres", (server, settings, ct) =>
         {
             Assert.Equal(2, server.Nodes);
+            Assert.Equal("jit", server.Build);
             return ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 2, PerPair: 20, Window: 4), ct);
         }, nodes: 2);
 

@@ -21,8 +21,9 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
     private readonly PostgresCluster? postgres;
     private readonly RedisServer? redis;
 
-    private ServerUnderTest(IReadOnlyList<Uri> urls, string caPem, string cacheDirectory, string storage, IReadOnlyList<Process> processes, PostgresCluster? postgres, RedisServer? redis)
+    private ServerUnderTest(IReadOnlyList<Uri> urls, string caPem, string cacheDirectory, string storage, string build, IReadOnlyList<Process> processes, PostgresCluster? postgres, RedisServer? redis)
     {
+        Build = build;
         this.urls = urls;
         Ca = new PinnedCertificateAuthority(caPem);
         CacheDirectory = cacheDirectory;
@@ -44,6 +45,12 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
     internal string CacheDirectory { get; }
 
     internal string Storage { get; }
+
+    /// <summary>
+    /// "native-aot" (the published executable users run), "jit" (the `dotnet build` output) or
+    /// "external": a JIT server spends its first minute recompiling, so the two differ.
+    /// </summary>
+    internal string Build { get; }
 
     /// <summary>The first server process id when this tool started it; RSS is only known then.</summary>
     internal int? ProcessId => processes.Count > 0 ? processes[0].Id : null;
@@ -67,6 +74,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         }
 
         var dataDirectory = settings.DataDirectory;
+        var executable = settings.ParleyExecutable ?? LocateParley();
         PostgresCluster? cluster = null;
         RedisServer? redis = null;
         var started = new List<Process>();
@@ -101,14 +109,14 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             {
                 var url = new Uri($"https://127.0.0.1:{RedisServer.FreePort()}");
                 List<string> nodeArgs = settings.Nodes > 1 ? [.. clusterArgs, "--node-id", $"load-{node}"] : [];
-                started.Add(await StartNodeAsync(settings, dataDirectory, url, environment, nodeArgs, cancellationToken));
+                started.Add(await StartNodeAsync(executable, settings.Storage, dataDirectory, url, environment, nodeArgs, cancellationToken));
                 urls.Add(url);
 
                 // The first node made the CA; the others load it from the shared data directory.
                 caPem ??= await File.ReadAllTextAsync(Path.Combine(dataDirectory, "ca.pem"), cancellationToken);
             }
 
-            return new ServerUnderTest(urls, caPem!, Path.Combine(dataDirectory, "load-users"), settings.Storage, started, cluster, redis);
+            return new ServerUnderTest(urls, caPem!, Path.Combine(dataDirectory, "load-users"), settings.Storage, BuildOf(executable), started, cluster, redis);
         }
         catch
         {
@@ -150,7 +158,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
 
         var key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url + "|" + ca.Fingerprint)))[..16];
         var cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "parley-load", key.ToLowerInvariant());
-        return new ServerUnderTest([url], pem, cache, "external", [], postgres: null, redis: null);
+        return new ServerUnderTest([url], pem, cache, "external", "external", [], postgres: null, redis: null);
     }
 
     /// <summary>The servers' resident set size in bytes, summed over nodes (VmRSS of /proc/PID/status), or null when they are not our children.</summary>
@@ -229,6 +237,10 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
     }
 
     /// <summary>src/Parley.Cli/bin/Release/net10.0/parley, found from this tool's own output directory.</summary>
+    /// <summary>The JIT build is an apphost beside its parley.dll; the Native AOT build is one file.</summary>
+    private static string BuildOf(string executable) =>
+        File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(executable)) ?? ".", "parley.dll")) ? "jit" : "native-aot";
+
     internal static string LocateParley()
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory);
@@ -251,15 +263,15 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
     }
 
     /// <summary>One `parley serve` child; returns once it printed the CA fingerprint (it accepts connections).</summary>
-    private static async Task<Process> StartNodeAsync(LoadSettings settings, string dataDirectory, Uri url, Dictionary<string, string> environment, List<string> extraArgs, CancellationToken cancellationToken)
+    private static async Task<Process> StartNodeAsync(string executable, string storage, string dataDirectory, Uri url, Dictionary<string, string> environment, List<string> extraArgs, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(settings.ParleyExecutable ?? LocateParley())
+        var info = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])["serve", "--data", dataDirectory, "--listen", url.ToString().TrimEnd('/'), "--storage", settings.Storage, .. extraArgs])
+        foreach (var arg in (string[])["serve", "--data", dataDirectory, "--listen", url.ToString().TrimEnd('/'), "--storage", storage, .. extraArgs])
         {
             info.ArgumentList.Add(arg);
         }

@@ -1,15 +1,22 @@
 using System.Collections.Concurrent;
+using Parley.Server.Storage;
 
 namespace Parley.Server.Delivery;
 
 /// <summary>
 /// Wakes the Receive streams of a recipient when something was stored for them. A wake-up carries
 /// no message: the stream reads the store, so a lost or duplicated signal never loses or repeats
-/// a message. One user has at most one live stream: a newer stream takes over (docs/operations.md),
-/// here on this node and, through <see cref="Cluster.ClusterLink"/>, on the other nodes.
+/// a message. On a store that commits in queue order, a stream that has pushed everything stored
+/// is also handed new envelopes directly (<see cref="Offer"/>), before their commit; what it is
+/// not handed, it reads. One user has at most one live stream: a newer stream takes over
+/// (docs/operations.md), here on this node and, through <see cref="Cluster.ClusterLink"/>, on the
+/// other nodes.
 /// </summary>
 internal sealed class MailboxSignals
 {
+    /// <summary>Most envelopes offered to one stream and not yet taken; more are read from the store.</summary>
+    internal const int MaxOffered = 256;
+
     /// <summary>How long a takeover from another node is remembered for a stream that registers late.</summary>
     internal static readonly TimeSpan TakeOverMemory = TimeSpan.FromSeconds(30);
 
@@ -44,6 +51,21 @@ internal sealed class MailboxSignals
         }
 
         return listener;
+    }
+
+    /// <summary>
+    /// Hands <paramref name="envelope"/>, whose write is queued, to the streams of its recipient on
+    /// this node that take it (<see cref="Listener.Offer"/>).
+    /// </summary>
+    internal void Offer(StoredEnvelope envelope)
+    {
+        if (listeners.TryGetValue(envelope.Recipient, out var set))
+        {
+            foreach (var listener in set.Keys)
+            {
+                listener.Offer(envelope);
+            }
+        }
     }
 
     internal void Notify(string user)
@@ -145,12 +167,27 @@ internal sealed class MailboxSignals
         TakenOver,
     }
 
-    /// <summary>One Receive stream's wake-up: a single pending signal, coalesced.</summary>
+    /// <summary>
+    /// One Receive stream's wake-up (a single pending signal, coalesced) and the envelopes handed
+    /// to it before their commit.
+    /// </summary>
+    /// <remarks>
+    /// A stream takes offers only while it is live: it has read everything committed for its user
+    /// and every offer since went to it. An envelope it is offered then is newer than all it has
+    /// pushed, so pushing it at once keeps the order. An offer it refuses (not live, or no room)
+    /// is read from the store later, in order; from the refusal on it takes no offers, so nothing
+    /// newer overtakes it, until <see cref="GoLive"/> after a read that saw every write queued
+    /// before it, and only if no offer was refused since that read began.
+    /// </remarks>
     internal sealed class Listener : IDisposable
     {
         private readonly MailboxSignals owner;
         private readonly SemaphoreSlim pending = new(0, 1);
         private readonly CancellationTokenSource disconnected = new();
+        private readonly Lock offersGate = new();
+        private readonly Queue<StoredEnvelope> offered = new();
+        private bool live;
+        private long refusals;
         private int ended;
 
         internal Listener(MailboxSignals owner, string user, long generation)
@@ -208,6 +245,84 @@ internal sealed class MailboxSignals
             catch (ObjectDisposedException)
             {
                 // The stream already ended.
+            }
+        }
+
+        /// <summary>Whether the stream takes offers (see the remarks above).</summary>
+        internal bool IsLive
+        {
+            get
+            {
+                lock (offersGate)
+                {
+                    return live;
+                }
+            }
+        }
+
+        /// <summary>How many offers were refused so far: read before a read of the store, passed to <see cref="GoLive"/> after it.</summary>
+        internal long Refusals
+        {
+            get
+            {
+                lock (offersGate)
+                {
+                    return refusals;
+                }
+            }
+        }
+
+        /// <summary>Takes <paramref name="envelope"/> to push if the stream is live; otherwise the stream will read it.</summary>
+        internal void Offer(StoredEnvelope envelope)
+        {
+            lock (offersGate)
+            {
+                if (!live || offered.Count >= MaxOffered)
+                {
+                    live = false;
+                    refusals++;
+                    return;
+                }
+
+                offered.Enqueue(envelope);
+            }
+
+            Signal();
+        }
+
+        /// <summary>
+        /// The stream read the store after every write queued before it had committed, and found
+        /// nothing left to read: it takes offers again unless one was refused since
+        /// <paramref name="refusalsBeforeRead"/> (<see cref="Refusals"/> before that read).
+        /// </summary>
+        internal void GoLive(long refusalsBeforeRead)
+        {
+            lock (offersGate)
+            {
+                live = refusals == refusalsBeforeRead;
+            }
+        }
+
+        /// <summary>
+        /// Moves up to <paramref name="room"/> offered envelopes, oldest first, into
+        /// <paramref name="into"/>. Any beyond that are dropped and the stream stops taking offers,
+        /// in the same step, so that it reads them from the store in order.
+        /// </summary>
+        internal void TakeOffered(int room, List<StoredEnvelope> into)
+        {
+            lock (offersGate)
+            {
+                while (offered.Count > 0 && into.Count < room)
+                {
+                    into.Add(offered.Dequeue());
+                }
+
+                if (offered.Count > 0)
+                {
+                    offered.Clear();
+                    live = false;
+                    refusals++;
+                }
             }
         }
 

@@ -11,6 +11,8 @@ internal static class ServerMetrics
 
     internal static readonly Counter MessagesDuplicate = Metrics.CreateCounter("parley_messages_duplicate_total", "Sends retried with an id already stored.");
 
+    internal static readonly Counter PushedBeforeCommit = Metrics.CreateCounter("parley_messages_pushed_before_commit_total", "Messages pushed to a connected recipient while their commit was still under way.");
+
     internal static readonly Counter MessagesDelivered = Metrics.CreateCounter("parley_messages_delivered_total", "Messages acknowledged by their recipient.");
 
     internal static readonly Counter Refused = Metrics.CreateCounter("parley_requests_refused_total", "Requests refused, by reason.", "reason");

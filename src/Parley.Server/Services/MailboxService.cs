@@ -214,7 +214,14 @@ internal sealed partial class MailboxService(
     private async Task<SendResult> CommitAsync(SendRequest request, StoredEnvelope envelope, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var stored = await store.Mailbox.EnqueueAsync(envelope, cancellationToken).ConfigureAwait(false);
+        var storing = store.Mailbox.EnqueueAsync(envelope, cancellationToken);
+        if (HandsOverBeforeCommit)
+        {
+            // The write is queued: the recipient's stream may push it while it commits.
+            signals.Offer(envelope);
+        }
+
+        var stored = await storing.ConfigureAwait(false);
         ServerMetrics.SendCommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (stored)
         {
@@ -228,6 +235,14 @@ internal sealed partial class MailboxService(
 
         return new SendResult { MessageId = request.MessageId, ServerTimestampUnixMs = envelope.ServerTimestampMs, Duplicate = !stored };
     }
+
+    /// <summary>
+    /// Whether a connected recipient is handed a new envelope while its commit is under way, which
+    /// takes the fsync out of the delivery path. The sender is still answered only after the commit.
+    /// That needs a store whose writes commit in queue order (an ack cannot commit before the
+    /// envelope it deletes) and one node (every enqueue passes through this process).
+    /// </summary>
+    private bool HandsOverBeforeCommit => store.Mailbox.CommitsInQueueOrder && !cluster.Configured;
 
     /// <summary>What <see cref="AdmitAsync"/> decided: an answer without a write, or the envelope to store.</summary>
     private readonly record struct Admission(SendResult? Answer, StoredEnvelope? Envelope);
@@ -254,35 +269,62 @@ internal sealed partial class MailboxService(
         LogStreamOpened(logger, user);
         var acks = ReadAcksAsync(user, requestStream, listener, inFlight, inFlightLock, cancellationToken);
         using var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        int Room()
+        {
+            lock (inFlightLock)
+            {
+                return MaxUnacknowledged - inFlight.Count;
+            }
+        }
+
+        // An envelope already pushed on this stream (handed over before its commit, then read) is
+        // not pushed again; it stays in flight until its ack has committed its delete.
+        bool TakeInFlight(StoredEnvelope envelope)
+        {
+            lock (inFlightLock)
+            {
+                return inFlight.Add(IdKey(envelope.MessageId));
+            }
+        }
+
+        var handsOver = HandsOverBeforeCommit;
+        var toPush = new List<StoredEnvelope>();
         try
         {
             long after = 0;
             var caughtUp = false;
+            var readStore = true;
             while (!cancellationToken.IsCancellationRequested && !acks.IsCompleted)
             {
-                int room;
-                lock (inFlightLock)
-                {
-                    room = MaxUnacknowledged - inFlight.Count;
-                }
+                // Handed over while live: newer than everything pushed so far.
+                listener.TakeOffered(Room(), toPush);
+                toPush.RemoveAll(envelope => !TakeInFlight(envelope));
+                ServerMetrics.PushedBeforeCommit.Inc(toPush.Count);
+                await PushAsync(responseStream, toPush, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
 
-                if (room > 0)
+                // Live, the store holds nothing this stream was not handed; it is read at the poll
+                // interval all the same, as the safety net it is for every stream.
+                var room = Room();
+                if ((readStore || !listener.IsLive) && room > 0)
                 {
-                    var batch = await store.Mailbox.PeekAsync(user, after, room, cancellationToken).ConfigureAwait(false);
-                    for (var i = 0; i < batch.Count; i++)
+                    var refusals = listener.Refusals;
+                    if (handsOver)
                     {
-                        var envelope = batch[i];
-                        lock (inFlightLock)
-                        {
-                            inFlight.Add(IdKey(envelope.MessageId));
-                        }
-
-                        // One flush per batch, not per envelope.
-                        responseStream.WriteOptions = i < batch.Count - 1 ? Buffered : null;
-                        await WriteAsync(responseStream, envelope, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
-                        after = envelope.Sequence;
+                        // The read below then sees every envelope whose offer was refused before it.
+                        await store.Mailbox.WaitForQueuedWritesAsync(cancellationToken).ConfigureAwait(false);
                     }
 
+                    var batch = await store.Mailbox.PeekAsync(user, after, room, cancellationToken).ConfigureAwait(false);
+                    foreach (var envelope in batch)
+                    {
+                        after = envelope.Sequence;
+                        if (TakeInFlight(envelope))
+                        {
+                            toPush.Add(envelope);
+                        }
+                    }
+
+                    await PushAsync(responseStream, toPush, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
                     if (batch.Count == room)
                     {
                         continue;
@@ -293,11 +335,18 @@ internal sealed partial class MailboxService(
                         caughtUp = true;
                         await WriteAsync(responseStream, new ReceiveResponse { CaughtUp = true }, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
                     }
+
+                    if (handsOver)
+                    {
+                        listener.GoLive(refusals);
+                    }
                 }
 
                 // Also wake when the client completes its side (its last acks are applied then), so
                 // that the call ends at once, not at the next poll; a client waits for that end.
-                await Task.WhenAny(listener.WaitAsync(cluster.PollInterval, cancellationToken), acks).ConfigureAwait(false);
+                var signalled = listener.WaitAsync(cluster.PollInterval, cancellationToken);
+                await Task.WhenAny(signalled, acks).ConfigureAwait(false);
+                readStore = signalled.IsCompletedSuccessfully && !signalled.Result;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -377,6 +426,18 @@ internal sealed partial class MailboxService(
     }
 
     private static UInt128 IdKey(ReadOnlySpan<byte> id) => System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(id);
+
+    /// <summary>Writes <paramref name="envelopes"/> with one flush after the last, and empties the list.</summary>
+    private static async Task PushAsync(IServerStreamWriter<ReceiveResponse> stream, List<StoredEnvelope> envelopes, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < envelopes.Count; i++)
+        {
+            stream.WriteOptions = i < envelopes.Count - 1 ? Buffered : null;
+            await WriteAsync(stream, envelopes[i], timeout, deadline, cancellationToken).ConfigureAwait(false);
+        }
+
+        envelopes.Clear();
+    }
 
     private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, StoredEnvelope envelope, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
     {

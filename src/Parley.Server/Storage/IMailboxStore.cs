@@ -25,7 +25,11 @@ internal interface IMailboxStore
     /// <summary>Up to <paramref name="max"/> of the recipient's envelopes with sequence greater than <paramref name="afterSequence"/>, oldest first.</summary>
     Task<IReadOnlyList<StoredEnvelope>> PeekAsync(string recipient, long afterSequence, int max, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the recipient's envelopes with these ids; returns how many were deleted. Unknown ids are ignored.</summary>
+    /// <summary>
+    /// Deletes the recipient's envelopes with these ids; returns how many were deleted. Unknown ids
+    /// are ignored. The delete is committed but need not be durable yet: an ack lost in a crash
+    /// only means the envelope is pushed again, and the client drops the repeat by id.
+    /// </summary>
     Task<int> AcknowledgeAsync(string recipient, IReadOnlyList<byte[]> messageIds, CancellationToken cancellationToken);
 
     /// <summary>How many envelopes wait for the recipient.</summary>
@@ -33,6 +37,19 @@ internal interface IMailboxStore
 
     /// <summary>How many envelopes wait in all (for the queue-depth metric).</summary>
     Task<long> CountAllQueuedAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True when every write commits in the order it was queued, acknowledgements included (one
+    /// writer). Then an envelope may be pushed to its connected recipient while its own commit is
+    /// still under way: the recipient's ack of it is queued after it, so it cannot commit first.
+    /// </summary>
+    bool CommitsInQueueOrder { get; }
+
+    /// <summary>
+    /// Completes once every write queued before the call is committed and visible to reads. Only
+    /// meaningful when <see cref="CommitsInQueueOrder"/>; otherwise it completes at once.
+    /// </summary>
+    Task WaitForQueuedWritesAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Data.Sqlite;
 using Parley.Api;
+using Parley.Server.Storage;
 
 namespace Parley.Server.Tests.Behaviour;
 
@@ -8,6 +10,54 @@ namespace Parley.Server.Tests.Behaviour;
 public sealed class MailboxTests : MailboxBehaviour
 {
     private protected override Task<TestServer> StartServerAsync() => TestServer.StartAsync();
+
+    /// <summary>
+    /// SQLite commits every write in queue order, so a connected recipient is handed a message
+    /// while its commit is under way; its sender is still answered only after the commit.
+    /// </summary>
+    [Fact]
+    public async Task ConnectedRecipientIsHandedAMessageWhileItsCommitIsHeldUp()
+    {
+        await using var alice = await Server.RegisterAsync("alice");
+        await using var bob = await Server.RegisterAsync("bob");
+        using var stream = bob.Connection.Mailbox.Receive();
+        Assert.True(await stream.ResponseStream.MoveNext());
+        Assert.True(stream.ResponseStream.Current.CaughtUp);
+
+        // Tried up to three times: a message offered in the instant before the stream went live is
+        // read from the store after its commit instead, and the next one is handed over.
+        var handedOver = false;
+        for (var attempt = 0; attempt < 3 && !handedOver; attempt++)
+        {
+            var id = Guid.NewGuid().ToByteArray();
+            Task<SendResponse> send;
+            Task<bool> next;
+            await using (var holder = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(Server.Options.DataDirectory, ServerStores.SqliteFileName), Pooling = false }.ToString()))
+            {
+                // Another writer holds the database's write lock: nothing the server writes can commit.
+                await holder.OpenAsync();
+                await using (var begin = holder.CreateCommand())
+                {
+                    begin.CommandText = "BEGIN IMMEDIATE";
+                    await begin.ExecuteNonQueryAsync();
+                }
+
+                send = alice.SendAsync("bob", [7], id);
+                next = stream.ResponseStream.MoveNext(CancellationToken.None);
+                handedOver = await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(3))) == next;
+                Assert.False(send.IsCompleted, "the sender was answered before its message was committed");
+            }
+
+            Assert.False((await send).Duplicate);
+            Assert.True(await next);
+            Assert.Equal(id, stream.ResponseStream.Current.Envelope.MessageId.ToByteArray());
+            await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { ByteString.CopyFrom(id) } });
+        }
+
+        Assert.True(handedOver, "the connected recipient got the message only after its commit");
+        // Each ack was committed after the message it deletes, whichever came first on the wire.
+        await WaitForQueueAsync(alice, "bob", 0);
+    }
 }
 
 /// <summary>The same behaviour with PostgreSQL storage.</summary>
@@ -30,6 +80,8 @@ public abstract class MailboxBehaviour : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     private TestServer server = null!;
+
+    private protected TestServer Server => server;
 
     public async Task InitializeAsync() => server = await StartServerAsync();
 
@@ -241,6 +293,57 @@ public abstract class MailboxBehaviour : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MessagesSentToAConnectedRecipientWhoAcksInBurstsArriveOnceAndInOrder()
+    {
+        await using var alice = await server.RegisterAsync("alice");
+        await using var bob = await server.RegisterAsync("bob");
+        using var stream = bob.Connection.Mailbox.Receive();
+        Assert.True(await stream.ResponseStream.MoveNext());
+        Assert.True(stream.ResponseStream.Current.CaughtUp);
+
+        // Alice sends more than the server may have in flight to Bob, and Bob acks late, so the
+        // server runs out of room for him: what it could not push at once it must read, in order,
+        // before anything Alice sends once Bob has acked the first part.
+        // (Within the default burst of the send rate limit: nothing is refused.)
+        const int Count = 390, FirstPart = 300, AckEvery = 130;
+        var firstAck = new TaskCompletionSource();
+        using var sends = alice.Connection.Mailbox.SendStream();
+        var sending = Task.Run(async () =>
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                if (i == FirstPart)
+                {
+                    await firstAck.Task;
+                }
+
+                await sends.RequestStream.WriteAsync(new SendRequest { MessageId = ByteString.CopyFrom(Guid.NewGuid().ToByteArray()), Recipient = "bob", Body = ByteString.CopyFrom(BitConverter.GetBytes(i)) });
+            }
+
+            await sends.RequestStream.CompleteAsync();
+            return await sends.ResponseStream.ReadAllAsync().CountAsync(r => r.StatusCode == 0);
+        });
+
+        var unacknowledged = new List<ByteString>();
+        for (var i = 0; i < Count; i++)
+        {
+            var envelope = await NextAsync(stream);
+            Assert.Equal(i, BitConverter.ToInt32(envelope.Body.Span));
+            unacknowledged.Add(envelope.MessageId);
+            if (unacknowledged.Count == AckEvery || i == Count - 1)
+            {
+                await Task.Delay(200);
+                await stream.RequestStream.WriteAsync(new ReceiveRequest { Ack = { unacknowledged } });
+                unacknowledged.Clear();
+                firstAck.TrySetResult();
+            }
+        }
+
+        Assert.Equal(Count, await sending);
+        await WaitForQueueAsync(alice, "bob", 0);
+    }
+
+    [Fact]
     public async Task SendStreamAnswersARefusalInItsResultAndGoesOn()
     {
         await using var alice = await server.RegisterAsync("alice");
@@ -297,7 +400,7 @@ public abstract class MailboxBehaviour : IAsyncLifetime
         return keys;
     }
 
-    private static async Task<Envelope> NextAsync(AsyncDuplexStreamingCall<ReceiveRequest, ReceiveResponse> stream)
+    private protected static async Task<Envelope> NextAsync(AsyncDuplexStreamingCall<ReceiveRequest, ReceiveResponse> stream)
     {
         using var timeout = new CancellationTokenSource(Patience);
         while (true)
@@ -312,7 +415,7 @@ public abstract class MailboxBehaviour : IAsyncLifetime
         }
     }
 
-    private async Task WaitForQueueAsync(TestUser anyone, string user, uint expected)
+    private protected async Task WaitForQueueAsync(TestUser anyone, string user, uint expected)
     {
         var admin = new Metadata { { "x-parley-admin-token", server.AdminToken } };
         var deadline = DateTime.UtcNow + Patience;

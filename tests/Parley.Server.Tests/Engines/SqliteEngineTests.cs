@@ -34,6 +34,32 @@ public sealed class SqliteEngineTests(StorageFixture storage)
     }
 
     [Fact]
+    public async Task Writes_AreFsyncedUnlessNoWriteInTheirBatchNeedsIt()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Sqlite);
+        using var sqlite = new SqliteDatabase(database.Location);
+
+        // Read inside the write, that is inside its transaction: the setting its COMMIT will use.
+        static Task<object?> Synchronous(SqliteConnection connection, CancellationToken ct) => ScalarAsync(connection, "PRAGMA synchronous");
+        const long Full = 2, Normal = 1;
+
+        Assert.Equal(Full, await sqlite.WriteAsync(Synchronous, CancellationToken.None));
+        Assert.Equal(Normal, await sqlite.WriteWithoutSyncAsync(Synchronous, CancellationToken.None));
+        Assert.Equal(Full, await sqlite.WriteAsync(Synchronous, CancellationToken.None));
+
+        // Hold the writer so that the next two writes are committed in one batch: one durable
+        // write makes the whole batch durable, the write queued without sync included.
+        using var held = new ManualResetEventSlim();
+        var holding = sqlite.WriteWithoutSyncAsync((_, _) => Task.FromResult(held.Wait(TimeSpan.FromSeconds(30), CancellationToken.None)), CancellationToken.None);
+        var lazy = sqlite.WriteWithoutSyncAsync(Synchronous, CancellationToken.None);
+        var durable = sqlite.WriteAsync(Synchronous, CancellationToken.None);
+        held.Set();
+        Assert.True(await holding);
+        Assert.Equal(Full, await lazy);
+        Assert.Equal(Full, await durable);
+    }
+
+    [Fact]
     public async Task Migrate_JournalsEachScriptOnce()
     {
         var database = await storage.CreateDatabaseAsync(Engine.Sqlite);

@@ -155,6 +155,11 @@ internal sealed class PostgresMailboxStore : IMailboxStore, IAsyncDisposable
         }
     }
 
+    /// <summary>Enqueues are batched on their own connection and acks run on any: an ack may commit before the enqueue it answers.</summary>
+    public bool CommitsInQueueOrder => false;
+
+    public Task WaitForQueuedWritesAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task<long> CountAllQueuedAsync(CancellationToken cancellationToken)
     {
         var command = dataSource.CreateCommand("SELECT coalesce(sum(queued), 0)::bigint FROM mailbox_depths");

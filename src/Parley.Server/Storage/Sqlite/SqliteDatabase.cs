@@ -14,7 +14,8 @@ namespace Parley.Server.Storage.Sqlite;
 /// a read-then-write (taking a one-time prekey) cannot interleave with another writer, even one in
 /// another process. Within this process every write goes through one writer thread that commits
 /// the writes queued meanwhile together (<see cref="SqliteGroupCommit"/>): one fsync for many
-/// concurrent sends, each still answered only after its own commit.
+/// concurrent sends, each still answered only after its own commit. A batch holding only writes
+/// whose loss is harmless (<see cref="WriteWithoutSyncAsync{T}"/>) commits without the fsync.
 /// Microsoft.Data.Sqlite completes its async methods synchronously; the calls are short.
 /// </remarks>
 internal sealed class SqliteDatabase : IDisposable
@@ -165,7 +166,15 @@ internal sealed class SqliteDatabase : IDisposable
     /// transaction; <paramref name="write"/> must not keep the connection or start transactions.
     /// </summary>
     public Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
-        groupCommit.WriteAsync(write, cancellationToken);
+        groupCommit.WriteAsync(write, durable: true, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WriteAsync{T}"/>, but the commit need not be fsynced before it returns: for a
+    /// write whose loss in a crash is harmless, such as an acknowledgement (the envelope is pushed
+    /// again and the client drops the repeat). It still commits in order with the other writes.
+    /// </summary>
+    public Task<T> WriteWithoutSyncAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken) =>
+        groupCommit.WriteAsync(write, durable: false, cancellationToken);
 
     /// <summary>Closes the pooled connections, so the file is released.</summary>
     public void Dispose()

@@ -17,6 +17,11 @@ namespace Parley.Server.Storage.Sqlite;
 /// rollback is the same as running it once. Writes complete synchronously (Microsoft.Data.Sqlite
 /// has no real async I/O), hence a dedicated thread rather than a thread-pool loop that would
 /// block a pool thread for every fsync.
+/// A write queued as not durable (an acknowledgement: losing it in a crash only means the envelope
+/// is pushed again and the client drops the repeat) lets a batch made only of such writes commit
+/// with synchronous=NORMAL, without an fsync. In WAL mode the next FULL commit fsyncs the log and
+/// with it every commit before it, so nothing durable ever depends on one that is not. Without
+/// this, a send queued behind a batch of acks waited for their fsync before its own.
 /// </remarks>
 internal sealed class SqliteGroupCommit : IDisposable
 {
@@ -28,6 +33,9 @@ internal sealed class SqliteGroupCommit : IDisposable
     private readonly Thread writer;
     private SqliteConnection? connection;
 
+    /// <summary>The writer connection's synchronous setting: FULL as opened, NORMAL after a batch of writes that are not durable.</summary>
+    private bool synchronousFull = true;
+
     internal SqliteGroupCommit(SqliteDatabase database)
     {
         this.database = database;
@@ -35,11 +43,14 @@ internal sealed class SqliteGroupCommit : IDisposable
         writer.Start();
     }
 
-    /// <summary>Queues <paramref name="write"/>; the task completes once its transaction is committed.</summary>
-    internal Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues <paramref name="write"/>; the task completes once its transaction is committed,
+    /// durably unless <paramref name="durable"/> is false and no write in the batch needs it.
+    /// </summary>
+    internal Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, bool durable, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var pending = new PendingWrite<T>(write, cancellationToken);
+        var pending = new PendingWrite<T>(write, durable, cancellationToken);
         ObjectDisposedException.ThrowIf(!queue.Writer.TryWrite(pending), this);
 
         return pending.Task;
@@ -80,6 +91,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         try
         {
             var db = connection ??= database.Open();
+            SetSynchronous(db, full: batch.Exists(pending => pending.Durable));
             using (var transaction = db.BeginTransaction(deferred: false))
             {
                 database.UseTransaction(db, transaction);
@@ -121,6 +133,19 @@ internal sealed class SqliteGroupCommit : IDisposable
         }
     }
 
+    private void SetSynchronous(SqliteConnection db, bool full)
+    {
+        if (synchronousFull == full)
+        {
+            return;
+        }
+
+        using var command = db.CreateCommand();
+        command.CommandText = full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+        command.ExecuteNonQuery();
+        synchronousFull = full;
+    }
+
     private void ResetConnection()
     {
         if (connection is not null)
@@ -129,10 +154,13 @@ internal sealed class SqliteGroupCommit : IDisposable
         }
 
         connection = null;
+        synchronousFull = true;
     }
 
-    private abstract class PendingWrite
+    private abstract class PendingWrite(bool durable)
     {
+        internal bool Durable { get; } = durable;
+
         /// <summary>True (and the caller's task cancelled) when the caller cancelled before the write ran.</summary>
         internal abstract bool CancelIfRequested();
 
@@ -144,7 +172,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         internal abstract void Fail(Exception exception);
     }
 
-    private sealed class PendingWrite<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, CancellationToken cancellationToken) : PendingWrite
+    private sealed class PendingWrite<T>(Func<SqliteConnection, CancellationToken, Task<T>> write, bool durable, CancellationToken cancellationToken) : PendingWrite(durable)
     {
         // Continuations must not run on the writer thread: it has the next batch to commit.
         private readonly TaskCompletionSource<T> completion = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -65,7 +65,8 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
             return Task.FromResult(0);
         }
 
-        return database.WriteAsync(async (connection, ct) =>
+        // Not fsynced on its own: an ack lost in a crash only means the envelope is pushed again.
+        return database.WriteWithoutSyncAsync(async (connection, ct) =>
         {
             var command = database.Command(connection, AcknowledgeSql);
             command.Parameters.AddWithValue("$recipient", recipient);
@@ -105,6 +106,11 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
             return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         }, cancellationToken);
     }
+
+    public bool CommitsInQueueOrder => true;
+
+    public Task WaitForQueuedWritesAsync(CancellationToken cancellationToken) =>
+        database.WriteWithoutSyncAsync((_, _) => Task.FromResult(true), cancellationToken);
 
     public Task<long> CountAllQueuedAsync(CancellationToken cancellationToken) =>
         database.ReadAsync(async (connection, ct) =>
