@@ -55,17 +55,24 @@ internal sealed class MailboxSignals
 
     /// <summary>
     /// Hands <paramref name="envelope"/>, whose write is queued, to the streams of its recipient on
-    /// this node that take it (<see cref="Listener.Offer"/>).
+    /// this node that take it (<see cref="Listener.Offer"/>). True when there was a stream and
+    /// every one took it: then its commit needs no wake-up (a stream that opens later waits for
+    /// the queued writes before its first read). A stream that refused it needs the wake-up.
     /// </summary>
-    internal void Offer(StoredEnvelope envelope)
+    internal bool Offer(StoredEnvelope envelope)
     {
-        if (listeners.TryGetValue(envelope.Recipient, out var set))
+        if (!listeners.TryGetValue(envelope.Recipient, out var set))
         {
-            foreach (var listener in set.Keys)
-            {
-                listener.Offer(envelope);
-            }
+            return false;
         }
+
+        var taken = !set.IsEmpty;
+        foreach (var listener in set.Keys)
+        {
+            taken &= listener.Offer(envelope);
+        }
+
+        return taken;
     }
 
     internal void Notify(string user)
@@ -272,8 +279,8 @@ internal sealed class MailboxSignals
             }
         }
 
-        /// <summary>Takes <paramref name="envelope"/> to push if the stream is live; otherwise the stream will read it.</summary>
-        internal void Offer(StoredEnvelope envelope)
+        /// <summary>Takes <paramref name="envelope"/> to push if the stream is live (true); otherwise the stream will read it.</summary>
+        internal bool Offer(StoredEnvelope envelope)
         {
             lock (offersGate)
             {
@@ -281,13 +288,14 @@ internal sealed class MailboxSignals
                 {
                     live = false;
                     refusals++;
-                    return;
+                    return false;
                 }
 
                 offered.Enqueue(envelope);
             }
 
             Signal();
+            return true;
         }
 
         /// <summary>

@@ -215,18 +215,18 @@ internal sealed partial class MailboxService(
     {
         var started = Stopwatch.GetTimestamp();
         var storing = store.Mailbox.EnqueueAsync(envelope, cancellationToken);
-        if (HandsOverBeforeCommit)
-        {
-            // The write is queued: the recipient's stream may push it while it commits.
-            signals.Offer(envelope);
-        }
 
+        // The write is queued: the recipient's stream may push it while it commits.
+        var handedOver = HandsOverBeforeCommit && signals.Offer(envelope);
         var stored = await storing.ConfigureAwait(false);
         ServerMetrics.SendCommitSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
         if (stored)
         {
             ServerMetrics.MessagesAccepted.Inc();
-            cluster.MessageStored(envelope.Recipient);
+            if (!handedOver)
+            {
+                cluster.MessageStored(envelope.Recipient);
+            }
         }
         else
         {
