@@ -298,9 +298,12 @@ internal sealed partial class MailboxService(
             {
                 // Handed over while live: newer than everything pushed so far.
                 listener.TakeOffered(Room(), toPush);
-                toPush.RemoveAll(envelope => !TakeInFlight(envelope));
-                ServerMetrics.PushedBeforeCommit.Inc(toPush.Count);
-                await PushAsync(responseStream, toPush, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
+                if (toPush.Count > 0)
+                {
+                    toPush.RemoveAll(envelope => !TakeInFlight(envelope));
+                    ServerMetrics.PushedBeforeCommit.Inc(toPush.Count);
+                    await PushAsync(responseStream, toPush, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
+                }
 
                 // Live, the store holds nothing this stream was not handed; it is read at the poll
                 // interval all the same, as the safety net it is for every stream.
@@ -308,9 +311,11 @@ internal sealed partial class MailboxService(
                 if ((readStore || !listener.IsLive) && room > 0)
                 {
                     var refusals = listener.Refusals;
-                    if (handsOver)
+                    if (handsOver && !listener.IsLive)
                     {
-                        // The read below then sees every envelope whose offer was refused before it.
+                        // The read below then sees every envelope whose offer was refused before
+                        // it, so that it may decide the stream is live again. (A live stream's
+                        // read at the poll interval needs no such wait: it decides nothing new.)
                         await store.Mailbox.WaitForQueuedWritesAsync(cancellationToken).ConfigureAwait(false);
                     }
 
