@@ -122,12 +122,37 @@ internal sealed class PostgresMailboxStore : IMailboxStore, IAsyncDisposable
             ids[i] = messageIds[i] ?? throw new ArgumentNullException(nameof(messageIds));
         }
 
-        var command = dataSource.CreateCommand("DELETE FROM envelopes WHERE message_id = ANY(@ids) AND recipient = @recipient");
-        await using (command.ConfigureAwait(false))
+        // Committed without waiting for the WAL flush (synchronous_commit off for this transaction
+        // only): an ack lost in a crash means a repeat the client drops, and the sends committing
+        // meanwhile keep their own durable commits.
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
         {
-            command.Parameters.AddWithValue("recipient", recipient);
-            command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = ids });
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var batch = new NpgsqlBatch(connection, transaction)
+                {
+                    BatchCommands =
+                    {
+                        new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"),
+                        new NpgsqlBatchCommand("DELETE FROM envelopes WHERE message_id = ANY(@ids) AND recipient = @recipient")
+                        {
+                            Parameters =
+                            {
+                                new NpgsqlParameter("recipient", recipient),
+                                new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = ids },
+                            },
+                        },
+                    },
+                };
+                await using (batch.ConfigureAwait(false))
+                {
+                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return batch.BatchCommands[1].RecordsAffected;
+                }
+            }
         }
     }
 
