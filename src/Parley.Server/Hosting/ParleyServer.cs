@@ -112,6 +112,8 @@ public sealed class ParleyServer : IAsyncDisposable
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(files.TlsCertificate, https => https.SslProtocols = System.Security.Authentication.SslProtocols.Tls13);
+                // After the handshake: an idle connection then holds no TLS record buffers.
+                listen.Use(TlsRecordBuffers.Middleware);
             });
         });
 
