@@ -22,7 +22,9 @@ internal sealed class MailboxSignals
 
     private const int MaxRememberedTakeOvers = 10_000;
 
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Listener, byte>> listeners = new(StringComparer.Ordinal);
+    // Per user, the listeners as an array replaced whole on every change: nearly always one, and a
+    // dictionary per connected user cost several hundred bytes of every idle connection.
+    private readonly ConcurrentDictionary<string, Listener[]> listeners = new(StringComparer.Ordinal);
 
     // The newest generation another node announced per user, so that a stream here that took an
     // older generation but registers only after that announcement still yields to it.
@@ -36,13 +38,28 @@ internal sealed class MailboxSignals
     internal Listener Listen(string user, long generation)
     {
         var listener = new Listener(this, user, generation);
-        var set = listeners.GetOrAdd(user, _ => new());
-        foreach (var older in set.Keys)
+        Listener[] older;
+        while (true)
         {
-            older.End(StreamEnd.TakenOver);
+            if (listeners.TryGetValue(user, out older!))
+            {
+                if (listeners.TryUpdate(user, [.. older, listener], older))
+                {
+                    break;
+                }
+            }
+            else if (listeners.TryAdd(user, [listener]))
+            {
+                older = [];
+                break;
+            }
         }
 
-        set.TryAdd(listener, 0);
+        foreach (var stream in older)
+        {
+            stream.End(StreamEnd.TakenOver);
+        }
+
         // Generation 0 (Redis was unreachable) orders nothing: such a stream never yields to a memory.
         if (generation > 0 && takeOvers.TryGetValue(user, out var announced) && announced.Generation > generation
             && Environment.TickCount64 - announced.At < (long)TakeOverMemory.TotalMilliseconds)
@@ -66,8 +83,8 @@ internal sealed class MailboxSignals
             return false;
         }
 
-        var taken = !set.IsEmpty;
-        foreach (var listener in set.Keys)
+        var taken = set.Length > 0;
+        foreach (var listener in set)
         {
             taken &= listener.Offer(envelope);
         }
@@ -79,7 +96,7 @@ internal sealed class MailboxSignals
     {
         if (listeners.TryGetValue(user, out var set))
         {
-            foreach (var listener in set.Keys)
+            foreach (var listener in set)
             {
                 listener.Signal();
             }
@@ -91,7 +108,7 @@ internal sealed class MailboxSignals
     {
         foreach (var set in listeners.Values)
         {
-            foreach (var listener in set.Keys)
+            foreach (var listener in set)
             {
                 listener.Signal();
             }
@@ -122,7 +139,7 @@ internal sealed class MailboxSignals
             (_, seen) => generation > seen.Generation ? (generation, Environment.TickCount64) : seen);
         if (listeners.TryGetValue(user, out var set))
         {
-            foreach (var listener in set.Keys)
+            foreach (var listener in set)
             {
                 if (listener.Generation < generation)
                 {
@@ -141,23 +158,35 @@ internal sealed class MailboxSignals
     {
         if (listeners.TryGetValue(user, out var set))
         {
-            foreach (var listener in set.Keys)
+            foreach (var listener in set)
             {
                 listener.End(StreamEnd.Revoked);
             }
         }
     }
 
-    internal int ConnectedListeners => listeners.Values.Sum(s => s.Count);
+    internal int ConnectedListeners => listeners.Values.Sum(s => s.Length);
 
     /// <summary>The users with a Receive stream on this node.</summary>
-    internal IEnumerable<string> ListeningUsers() => listeners.Where(pair => !pair.Value.IsEmpty).Select(pair => pair.Key);
+    internal IEnumerable<string> ListeningUsers() => listeners.Where(pair => pair.Value.Length > 0).Select(pair => pair.Key);
 
     private void Remove(Listener listener)
     {
-        if (listeners.TryGetValue(listener.User, out var set))
+        while (listeners.TryGetValue(listener.User, out var set))
         {
-            set.TryRemove(listener, out _);
+            var rest = Array.FindAll(set, other => other != listener);
+            if (rest.Length == set.Length)
+            {
+                return;
+            }
+
+            // The last one leaves no entry behind: a user who disconnected costs nothing here.
+            if (rest.Length == 0
+                ? listeners.TryRemove(KeyValuePair.Create(listener.User, set))
+                : listeners.TryUpdate(listener.User, rest, set))
+            {
+                return;
+            }
         }
     }
 

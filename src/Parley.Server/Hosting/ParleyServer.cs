@@ -100,6 +100,10 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // Off entirely: while this category logs at any level, hosting gives every request an
+        // Activity and a log scope, and a Receive stream is a request that lasts as long as its
+        // connection. It logs only request start and end; failures are logged by Kestrel and gRPC.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
