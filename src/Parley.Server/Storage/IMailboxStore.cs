@@ -2,8 +2,9 @@ namespace Parley.Server.Storage;
 
 /// <summary>
 /// The durable store-and-forward queue. Every method returns only after its change is committed
-/// (SQLite WAL with synchronous=FULL, PostgreSQL with synchronous_commit on), so an acknowledged
-/// send survives a kill -9 of the server (and, with synchronous=FULL, a power loss).
+/// and, except an acknowledgement, durable (SQLite WAL with synchronous=FULL, PostgreSQL with
+/// synchronous_commit on), so an acknowledged send survives a kill -9 of the server (and, with
+/// synchronous=FULL, a power loss).
 /// The recipient must be a registered user (the engines enforce it with a foreign key and throw).
 /// </summary>
 internal interface IMailboxStore
