@@ -315,8 +315,7 @@ internal sealed class MailboxSignals
             {
                 if (!live || offered.Count >= MaxOffered)
                 {
-                    live = false;
-                    refusals++;
+                    StopTakingOffers();
                     return false;
                 }
 
@@ -357,10 +356,19 @@ internal sealed class MailboxSignals
                 if (offered.Count > 0)
                 {
                     offered.Clear();
-                    live = false;
-                    refusals++;
+                    StopTakingOffers();
                 }
             }
+        }
+
+        /// <summary>
+        /// A refusal, under <see cref="offersGate"/>: what was refused is read from the store, so
+        /// nothing newer may be taken until <see cref="GoLive"/> after a read that includes it.
+        /// </summary>
+        private void StopTakingOffers()
+        {
+            live = false;
+            refusals++;
         }
 
         /// <summary>Waits for a signal or the timeout (a safety net that re-reads the store).</summary>

@@ -21,8 +21,7 @@ public sealed class MailboxTests : MailboxBehaviour
         await using var alice = await Server.RegisterAsync("alice");
         await using var bob = await Server.RegisterAsync("bob");
         using var stream = bob.Connection.Mailbox.Receive();
-        Assert.True(await stream.ResponseStream.MoveNext());
-        Assert.True(stream.ResponseStream.Current.CaughtUp);
+        await ExpectCaughtUpAsync(stream);
 
         // Tried up to three times: a message offered in the instant before the stream went live is
         // read from the store after its commit instead, and the next one is handed over.
@@ -298,8 +297,7 @@ public abstract class MailboxBehaviour : IAsyncLifetime
         await using var alice = await server.RegisterAsync("alice");
         await using var bob = await server.RegisterAsync("bob");
         using var stream = bob.Connection.Mailbox.Receive();
-        Assert.True(await stream.ResponseStream.MoveNext());
-        Assert.True(stream.ResponseStream.Current.CaughtUp);
+        await ExpectCaughtUpAsync(stream);
 
         // Alice sends more than the server may have in flight to Bob, and Bob acks late, so the
         // server runs out of room for him: what it could not push at once it must read, in order,
@@ -403,6 +401,13 @@ public abstract class MailboxBehaviour : IAsyncLifetime
         var keys = Protocol.Identity.IdentityKeyPair.Import(user.Identity.Export());
         await user.DisposeAsync();
         return keys;
+    }
+
+    /// <summary>The first response of a stream opened on an empty mailbox: the caught-up marker.</summary>
+    private protected static async Task ExpectCaughtUpAsync(AsyncDuplexStreamingCall<ReceiveRequest, ReceiveResponse> stream)
+    {
+        Assert.True(await stream.ResponseStream.MoveNext());
+        Assert.True(stream.ResponseStream.Current.CaughtUp);
     }
 
     private protected static async Task<Envelope> NextAsync(AsyncDuplexStreamingCall<ReceiveRequest, ReceiveResponse> stream)
