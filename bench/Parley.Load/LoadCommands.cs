@@ -148,10 +148,14 @@ internal static class LoadCommands
 
                 break;
             case "latency":
-                result.Add("anchor_mosquitto_nodelay_rtt_ms_p50", MosquittoAnchor.NoDelayRttP50Ms, "Mosquitto TCP_NODELAY RTT p50 ms (RESULTS.md)")
-                    .Add("anchor_mosquitto_nodelay_rtt_ms_p99", MosquittoAnchor.NoDelayRttP99Ms, "Mosquitto TCP_NODELAY RTT p99 ms (RESULTS.md)")
-                    .Add("ratio_rtt_p50_vs_mosquitto", (result.Get("rtt_ms_p50") ?? 0) / MosquittoAnchor.NoDelayRttP50Ms, "Parley RTT p50 / Mosquitto")
-                    .Add("ratio_latency_p99_vs_mosquitto_rtt_p99", (result.Get("latency_ms_p99") ?? 0) / MosquittoAnchor.NoDelayRttP99Ms, "Parley p99 / Mosquitto RTT p99");
+                if (await MosquittoAnchor.MeasureRoundTripAsync(anchorDirectory, cancellationToken) is var (p50, p99))
+                {
+                    result.Add("anchor_mosquitto_nodelay_rtt_ms_p50", p50, "Mosquitto TCP_NODELAY RTT p50 ms (same run)")
+                        .Add("anchor_mosquitto_nodelay_rtt_ms_p99", p99, "Mosquitto TCP_NODELAY RTT p99 ms (same run)")
+                        .Add("ratio_rtt_p50_vs_mosquitto", (result.Get("rtt_ms_p50") ?? 0) / p50, "Parley RTT p50 / Mosquitto")
+                        .Add("ratio_latency_p99_vs_mosquitto_rtt_p99", (result.Get("latency_ms_p99") ?? 0) / p99, "Parley p99 / Mosquitto RTT p99");
+                }
+
                 break;
         }
     }

@@ -36,10 +36,18 @@ public sealed class ScenarioTests : IDisposable
     [Fact]
     public async Task Throughput_OnPostgres_DeliversEveryMessageOnceDecrypted()
     {
+        string? serverData = null;
         var result = await RunAsync("postgres", (server, settings, ct) =>
-            ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 2, PerPair: 20, Window: 4), ct));
+        {
+            serverData = Path.GetDirectoryName(server.CacheDirectory);
+            return ThroughputScenario.RunAsync(server, settings, new ThroughputScenario.Options(Pairs: 2, PerPair: 20, Window: 4), ct);
+        });
 
         AssertExactlyOnce(result, expected: 40);
+
+        // The data directory made for the fresh database goes with it.
+        Assert.NotEqual(data.FullName, serverData);
+        Assert.False(Directory.Exists(serverData), $"{serverData} was left behind");
     }
 
     [Fact]

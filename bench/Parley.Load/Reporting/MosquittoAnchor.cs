@@ -1,23 +1,140 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Parley.Load.Reporting;
 
 /// <summary>
-/// The relay anchor measured in the same run: ../shared/anchors/relay/mosquitto-anchor.sh
-/// (Mosquitto 2, MQTT QoS 1, persistence on, 10 pairs x 10,000 x 256 B, window 20) on this
-/// machine. The script is run from a temporary copy because it installs its npm package beside
-/// itself. Latency is compared with the TCP_NODELAY ping-pong recorded in RESULTS.md: Mosquitto's
-/// default 44 ms round trip is Nagle's algorithm against delayed ACK, not its processing time.
+/// The relay anchors measured in the same run, with ../shared/anchors/relay on this machine:
+/// throughput by its mosquitto-anchor.sh (Mosquitto 2, MQTT QoS 1, persistence on, 10 pairs x
+/// 10,000 x 256 B, window 20), and the round trip by its bench-mqtt.mjs ping-pong against a private
+/// Mosquitto with set_tcp_nodelay (mosquitto-nodelay.conf): the default 44 ms round trip is Nagle's
+/// algorithm against delayed ACK, not Mosquitto's processing time. Both run from a temporary copy of
+/// the directory, because the npm package is installed beside the scripts.
 /// </summary>
 internal static class MosquittoAnchor
 {
-    /// <summary>RESULTS.md, `mosquitto-nodelay.conf`, median of three runs.</summary>
-    internal const double NoDelayRttP50Ms = 0.16;
-
-    internal const double NoDelayRttP99Ms = 2.4;
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(5);
 
     internal static async Task<double?> MeasureThroughputAsync(string? anchorDirectory, CancellationToken cancellationToken)
+    {
+        var copy = CopyAnchor(anchorDirectory);
+        if (copy is null)
+        {
+            return null;
+        }
+
+        var json = await RunForJsonAsync("bash", [Path.Combine(copy, "mosquitto-anchor.sh")], copy, "the Mosquitto anchor", cancellationToken);
+        return json is { } j && j.TryGetProperty("aggregate_msgs_per_s", out var rate) && rate.ValueKind == JsonValueKind.Number ? rate.GetDouble() : null;
+    }
+
+    /// <summary>Mosquitto's QoS 1 ping-pong round trip (p50, p99 in ms) over 1,000 round trips, or null when it cannot run here.</summary>
+    internal static async Task<(double P50, double P99)?> MeasureRoundTripAsync(string? anchorDirectory, CancellationToken cancellationToken)
+    {
+        var copy = CopyAnchor(anchorDirectory);
+        if (copy is null || !await EnsureToolsAsync(copy, cancellationToken))
+        {
+            return null;
+        }
+
+        var data = Directory.CreateTempSubdirectory("parley-mosquitto-");
+        Process? broker = null;
+        try
+        {
+            // mosquitto drops root privileges to its own user, which must be able to write here (0777).
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(data.FullName, (UnixFileMode)0b111_111_111);
+            }
+
+            var port = Parley.Scale.Infrastructure.RedisServer.FreePort();
+            var config = Path.Combine(data.FullName, "mosquitto.conf");
+            await File.WriteAllTextAsync(
+                config,
+                $"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {data.FullName}/\nmax_queued_messages 200000\nset_tcp_nodelay true\n",
+                cancellationToken);
+            broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", config]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })
+                ?? throw new InvalidOperationException("cannot start mosquitto");
+            if (!await WaitForPortAsync(port, broker, cancellationToken))
+            {
+                await Console.Error.WriteLineAsync($"parley-load: mosquitto did not listen on port {port}");
+                return null;
+            }
+
+            var json = await RunForJsonAsync("node", [Path.Combine(copy, "bench-mqtt.mjs"), "pingpong", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--count", "1000"], copy, "the Mosquitto ping-pong", cancellationToken);
+            return json is { } j
+                && j.TryGetProperty("rtt_ms_p50", out var p50) && p50.ValueKind == JsonValueKind.Number
+                && j.TryGetProperty("rtt_ms_p99", out var p99) && p99.ValueKind == JsonValueKind.Number
+                ? (p50.GetDouble(), p99.GetDouble())
+                : null;
+        }
+        finally
+        {
+            if (broker is not null)
+            {
+                if (!broker.HasExited)
+                {
+                    broker.Kill(entireProcessTree: true);
+                    await broker.WaitForExitAsync(CancellationToken.None);
+                }
+
+                broker.Dispose();
+            }
+
+            data.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>mosquitto and the mqtt npm package, installed as mosquitto-anchor.sh installs them.</summary>
+    private static async Task<bool> EnsureToolsAsync(string copy, CancellationToken cancellationToken)
+    {
+        const string Install = """
+            command -v mosquitto >/dev/null || { apt-get install -y -qq mosquitto >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq mosquitto; } >/dev/null 2>&1; }
+            [ -d node_modules/mqtt ] || npm install --silent --no-audit --no-fund >/dev/null 2>&1
+            command -v mosquitto >/dev/null && [ -d node_modules/mqtt ] && echo '{}'
+            """;
+        return await RunForJsonAsync("bash", ["-c", Install], copy, "installing mosquitto and the mqtt package", cancellationToken) is not null;
+    }
+
+    /// <summary>Runs a tool and parses the last JSON line it prints; null (with one line on stderr) when it fails.</summary>
+    private static async Task<JsonElement?> RunForJsonAsync(string file, IEnumerable<string> arguments, string directory, string what, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(file, arguments)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot run {file}");
+        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var error = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Limit);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            await Console.Error.WriteLineAsync($"parley-load: {what} took longer than {Limit.TotalMinutes} minutes");
+            return null;
+        }
+
+        var line = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
+        if (process.ExitCode != 0 || line is null)
+        {
+            await Console.Error.WriteLineAsync($"parley-load: {what} failed (exit {process.ExitCode}): {(await error).Trim()}");
+            return null;
+        }
+
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.Clone();
+    }
+
+    private static string? CopyAnchor(string? anchorDirectory)
     {
         var source = anchorDirectory ?? Locate();
         if (source is null || !File.Exists(Path.Combine(source, "mosquitto-anchor.sh")))
@@ -26,6 +143,7 @@ internal static class MosquittoAnchor
             return null;
         }
 
+        // Kept between runs: npm install then runs once.
         var copy = Path.Combine(Path.GetTempPath(), "parley-relay-anchor");
         Directory.CreateDirectory(copy);
         foreach (var file in Directory.GetFiles(source))
@@ -33,27 +151,26 @@ internal static class MosquittoAnchor
             File.Copy(file, Path.Combine(copy, Path.GetFileName(file)), overwrite: true);
         }
 
-        var info = new ProcessStartInfo("bash", [Path.Combine(copy, "mosquitto-anchor.sh")])
+        return copy;
+    }
+
+    private static async Task<bool> WaitForPortAsync(int port, Process broker, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 50 && !broker.HasExited; attempt++)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot run bash");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var error = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        var line = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
-        if (process.ExitCode != 0 || line is null)
-        {
-            Console.Error.WriteLine($"parley-load: the Mosquitto anchor failed (exit {process.ExitCode}): {(await error).Trim()}");
-            return null;
+            using var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
+                return true;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100, cancellationToken);
+            }
         }
 
-        using var json = JsonDocument.Parse(line);
-        return json.RootElement.TryGetProperty("aggregate_msgs_per_s", out var rate) && rate.ValueKind == JsonValueKind.Number ? rate.GetDouble() : null;
+        return false;
     }
 
     private static string? Locate()

@@ -26,23 +26,39 @@ internal static class Plots
     private static string LatencyPercentiles(List<JsonElement> runs, string path)
     {
         var plot = new Plot();
-        // The latest run of each series (storage and label) is the one drawn.
-        foreach (var run in runs.GroupBy(Series).Select(g => g.Last()))
+        // The latest run of each series (storage and label) is the one drawn. The scale is
+        // logarithmic: early runs took hundreds of milliseconds, recent ones a few.
+        var latest = runs.GroupBy(Series).Select(g => g.Last()).ToList();
+        foreach (var run in latest)
         {
-            var ys = Percentiles.Select(p => Number(run, p) ?? double.NaN).ToArray();
+            var ys = Percentiles.Select(p => Number(run, p) is { } ms && ms > 0 ? Math.Log10(ms) : double.NaN).ToArray();
             var line = plot.Add.Scatter(Enumerable.Range(0, ys.Length).Select(i => (double)i).ToArray(), ys);
             line.LegendText = $"{Series(run)} @ {Number(run, "offered_msgs_per_s"):N0} msgs/s";
             line.MarkerSize = 8;
         }
 
-        var goal = plot.Add.HorizontalLine(5);
+        var goal = plot.Add.HorizontalLine(Math.Log10(5));
         goal.LegendText = "goal: p99 < 5 ms";
         goal.LinePattern = LinePattern.Dashed;
+        if (latest.Select(r => Number(r, "anchor_mosquitto_nodelay_rtt_ms_p99")).OfType<double>().LastOrDefault() is > 0 and var mosquitto)
+        {
+            var anchor = plot.Add.HorizontalLine(Math.Log10(mosquitto));
+            anchor.LegendText = $"Mosquitto round trip p99, same run: {mosquitto:0.##} ms";
+            anchor.LinePattern = LinePattern.Dotted;
+        }
+
         plot.Axes.Bottom.SetTicks([0, 1, 2, 3], ["p50", "p90", "p99", "p99.9"]);
-        plot.Axes.Left.Label.Text = "send → decrypted at receiver (ms)";
+        var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => Math.Pow(10, y).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        plot.Axes.Left.TickGenerator = ticks;
+        plot.Axes.Left.Label.Text = "send → decrypted at receiver (ms, log scale)";
         plot.Title("Parley relay latency at half its throughput (2 cores, loopback, durable)");
-        plot.ShowLegend(Alignment.UpperLeft);
-        plot.SavePng(path, 900, 550);
+        plot.ShowLegend(Edge.Right); // beside the data, as in the throughput plot
+        plot.SavePng(path, 1200, 550);
         return path;
     }
 

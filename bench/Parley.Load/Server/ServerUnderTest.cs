@@ -21,8 +21,12 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
     private readonly PostgresCluster? postgres;
     private readonly RedisServer? redis;
 
-    private ServerUnderTest(IReadOnlyList<Uri> urls, string caPem, string cacheDirectory, string storage, string build, IReadOnlyList<Process> processes, PostgresCluster? postgres, RedisServer? redis)
+    /// <summary>A data directory this tool made for the run (postgres), deleted with it.</summary>
+    private readonly string? temporaryDirectory;
+
+    private ServerUnderTest(IReadOnlyList<Uri> urls, string caPem, string cacheDirectory, string storage, string build, IReadOnlyList<Process> processes, PostgresCluster? postgres, RedisServer? redis, string? temporaryDirectory = null)
     {
+        this.temporaryDirectory = temporaryDirectory;
         Build = build;
         this.urls = urls;
         Ca = new PinnedCertificateAuthority(caPem);
@@ -77,6 +81,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         var executable = settings.ParleyExecutable ?? LocateParley();
         PostgresCluster? cluster = null;
         RedisServer? redis = null;
+        string? temporary = null;
         var started = new List<Process>();
         var environment = new Dictionary<string, string>
         {
@@ -92,7 +97,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             {
                 cluster = await PostgresCluster.StartPrivateAsync();
                 environment["PARLEY_POSTGRES"] = await cluster.CreateDatabaseAsync();
-                dataDirectory = Directory.CreateTempSubdirectory("parley-load-pg-").FullName;
+                dataDirectory = temporary = Directory.CreateTempSubdirectory("parley-load-pg-").FullName;
             }
 
             List<string> clusterArgs = [];
@@ -116,7 +121,7 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
                 caPem ??= await File.ReadAllTextAsync(Path.Combine(dataDirectory, "ca.pem"), cancellationToken);
             }
 
-            return new ServerUnderTest(urls, caPem!, Path.Combine(dataDirectory, "load-users"), settings.Storage, BuildOf(executable), started, cluster, redis);
+            return new ServerUnderTest(urls, caPem!, Path.Combine(dataDirectory, "load-users"), settings.Storage, BuildOf(executable), started, cluster, redis, temporary);
         }
         catch
         {
@@ -134,6 +139,11 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             if (cluster is not null)
             {
                 await cluster.DisposeAsync();
+            }
+
+            if (temporary is not null)
+            {
+                Directory.Delete(temporary, recursive: true);
             }
 
             throw;
@@ -233,14 +243,19 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             await postgres.DisposeAsync();
         }
 
+        if (temporaryDirectory is not null && Directory.Exists(temporaryDirectory))
+        {
+            Directory.Delete(temporaryDirectory, recursive: true);
+        }
+
         Ca.Dispose();
     }
 
-    /// <summary>src/Parley.Cli/bin/Release/net10.0/parley, found from this tool's own output directory.</summary>
     /// <summary>The JIT build is an apphost beside its parley.dll; the Native AOT build is one file.</summary>
     private static string BuildOf(string executable) =>
         File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(executable)) ?? ".", "parley.dll")) ? "jit" : "native-aot";
 
+    /// <summary>src/Parley.Cli/bin/Release/net10.0/parley, found from this tool's own output directory.</summary>
     internal static string LocateParley()
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory);
