@@ -90,15 +90,34 @@ internal static class MosquittoAnchor
     private static async Task<bool> EnsureToolsAsync(string copy, CancellationToken cancellationToken)
     {
         const string Install = """
+            set -eu
             command -v mosquitto >/dev/null || { apt-get install -y -qq mosquitto >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq mosquitto; } >/dev/null 2>&1; }
             [ -d node_modules/mqtt ] || npm install --silent --no-audit --no-fund >/dev/null 2>&1
-            command -v mosquitto >/dev/null && [ -d node_modules/mqtt ] && echo '{}'
             """;
-        return await RunForJsonAsync("bash", ["-c", Install], copy, "installing mosquitto and the mqtt package", cancellationToken) is not null;
+        return await RunAsync("bash", ["-c", Install], copy, "installing mosquitto and the mqtt package", cancellationToken) is not null;
     }
 
     /// <summary>Runs a tool and parses the last JSON line it prints; null (with one line on stderr) when it fails.</summary>
     private static async Task<JsonElement?> RunForJsonAsync(string file, IEnumerable<string> arguments, string directory, string what, CancellationToken cancellationToken)
+    {
+        var output = await RunAsync(file, arguments, directory, what, cancellationToken);
+        var line = output?.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
+        if (line is null)
+        {
+            if (output is not null)
+            {
+                await Console.Error.WriteLineAsync($"parley-load: {what} printed no JSON line");
+            }
+
+            return null;
+        }
+
+        using var json = JsonDocument.Parse(line);
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>Runs a tool within <see cref="Limit"/>; its standard output, or null (with one line on stderr) when it fails.</summary>
+    private static async Task<string?> RunAsync(string file, IEnumerable<string> arguments, string directory, string what, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(file, arguments)
         {
@@ -123,15 +142,13 @@ internal static class MosquittoAnchor
             return null;
         }
 
-        var line = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault(l => l.StartsWith('{'));
-        if (process.ExitCode != 0 || line is null)
+        if (process.ExitCode != 0)
         {
             await Console.Error.WriteLineAsync($"parley-load: {what} failed (exit {process.ExitCode}): {(await error).Trim()}");
             return null;
         }
 
-        using var json = JsonDocument.Parse(line);
-        return json.RootElement.Clone();
+        return await output;
     }
 
     private static string? CopyAnchor(string? anchorDirectory)
