@@ -21,6 +21,10 @@ public sealed class ScenarioTests : IDisposable
 
         AssertExactlyOnce(result, expected: 80);
         Assert.True(result.Get("delivered_msgs_per_s") > 0);
+
+        // Every message wakes threads in both processes: a count of zero means /proc was misread.
+        Assert.True(result.Get("server_context_switches_per_msg") > 0);
+        Assert.True(result.Get("client_context_switches_per_msg") > 0);
     }
 
     [Fact]

@@ -49,6 +49,16 @@ internal static class ThroughputScenario
                 result.Add("server_cpu_us_per_msg", serverUs, "server CPU µs per message");
             }
 
+            if (measured.ServerSwitchesPerMessage is { } serverSwitches)
+            {
+                result.Add("server_context_switches_per_msg", serverSwitches, "server context switches per message");
+            }
+
+            if (measured.ClientSwitchesPerMessage is { } clientSwitches)
+            {
+                result.Add("client_context_switches_per_msg", clientSwitches, "load tool context switches per message");
+            }
+
             return result;
         }
         finally
@@ -60,7 +70,15 @@ internal static class ThroughputScenario
         }
     }
 
-    internal readonly record struct Measurement(long Delivered, TimeSpan Elapsed, double Rate, bool TimedOut, double? ServerCpuMicrosecondsPerMessage, double ClientCpuMicrosecondsPerMessage);
+    internal readonly record struct Measurement(
+        long Delivered,
+        TimeSpan Elapsed,
+        double Rate,
+        bool TimedOut,
+        double? ServerCpuMicrosecondsPerMessage,
+        double ClientCpuMicrosecondsPerMessage,
+        double? ServerSwitchesPerMessage,
+        double? ClientSwitchesPerMessage);
 
     /// <summary>Runs the timed phase on pairs already open (also the latency scenario's calibration).</summary>
     internal static async Task<Measurement> MeasureAsync(ServerUnderTest server, PairedUsers pairs, LoadSettings settings, Options options, CancellationToken cancellationToken)
@@ -68,6 +86,8 @@ internal static class ThroughputScenario
         var baseline = pairs.Delivered;
         var serverCpu = server.CpuTime();
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var serverSwitches = server.ContextSwitchCount();
+        var clientSwitches = ContextSwitches.Of(Environment.ProcessId);
         var started = Stopwatch.GetTimestamp();
         var timedOut = !await SendAllAsync(pairs, settings, options, firstSequence: 0, options.PerPair, "throughput", cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started, Math.Max(started + 1, pairs.LastDeliveredTimestamp));
@@ -75,7 +95,9 @@ internal static class ThroughputScenario
         var perMessage = Math.Max(1, delivered);
         var serverUs = server.CpuTime() - serverCpu is { } s ? s.TotalMicroseconds / perMessage : (double?)null;
         var clientUs = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / perMessage;
-        return new Measurement(delivered, elapsed, delivered / elapsed.TotalSeconds, timedOut, serverUs, clientUs);
+        var serverSwitchesPerMessage = server.ContextSwitchCount() - serverSwitches is { } ss ? (double)ss / perMessage : (double?)null;
+        var clientSwitchesPerMessage = ContextSwitches.Of(Environment.ProcessId) - clientSwitches is { } cs ? (double)cs / perMessage : (double?)null;
+        return new Measurement(delivered, elapsed, delivered / elapsed.TotalSeconds, timedOut, serverUs, clientUs, serverSwitchesPerMessage, clientSwitchesPerMessage);
     }
 
     /// <summary>

@@ -220,6 +220,23 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         return total;
     }
 
+    /// <summary>Context switches of the server processes so far, summed over nodes, or null when they are not our children.</summary>
+    internal long? ContextSwitchCount()
+    {
+        long? total = null;
+        foreach (var process in processes)
+        {
+            if (ContextSwitches.Of(process.Id) is not { } count)
+            {
+                return null;
+            }
+
+            total = (total ?? 0) + count;
+        }
+
+        return total;
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var process in processes)
