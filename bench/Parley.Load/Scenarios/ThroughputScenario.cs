@@ -87,7 +87,7 @@ internal static class ThroughputScenario
         var serverCpu = server.CpuTime();
         var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
         var serverSwitches = server.ContextSwitchCount();
-        var clientSwitches = ContextSwitches.Of(Environment.ProcessId);
+        var clientSwitches = ProcStatus.ContextSwitches(Environment.ProcessId);
         var started = Stopwatch.GetTimestamp();
         var timedOut = !await SendAllAsync(pairs, settings, options, firstSequence: 0, options.PerPair, "throughput", cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started, Math.Max(started + 1, pairs.LastDeliveredTimestamp));
@@ -96,7 +96,7 @@ internal static class ThroughputScenario
         var serverUs = server.CpuTime() - serverCpu is { } s ? s.TotalMicroseconds / perMessage : (double?)null;
         var clientUs = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / perMessage;
         var serverSwitchesPerMessage = server.ContextSwitchCount() - serverSwitches is { } ss ? (double)ss / perMessage : (double?)null;
-        var clientSwitchesPerMessage = ContextSwitches.Of(Environment.ProcessId) - clientSwitches is { } cs ? (double)cs / perMessage : (double?)null;
+        var clientSwitchesPerMessage = ProcStatus.ContextSwitches(Environment.ProcessId) - clientSwitches is { } cs ? (double)cs / perMessage : (double?)null;
         return new Measurement(delivered, elapsed, delivered / elapsed.TotalSeconds, timedOut, serverUs, clientUs, serverSwitchesPerMessage, clientSwitchesPerMessage);
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Parley.Client.Connection;
 using Parley.Scale.Infrastructure;
@@ -172,66 +171,37 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
     }
 
     /// <summary>The servers' resident set size in bytes, summed over nodes (VmRSS of /proc/PID/status), or null when they are not our children.</summary>
-    internal long? ResidentBytes()
-    {
-        long? total = null;
-        foreach (var process in processes)
-        {
-            if (process.HasExited)
-            {
-                return null;
-            }
-
-            foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
-            {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                {
-                    var kilobytes = long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-                    total = (total ?? 0) + (kilobytes * 1024);
-                }
-            }
-        }
-
-        return total;
-    }
+    internal long? ResidentBytes() => SumOverNodes(process => ProcStatus.ResidentBytes(process.Id));
 
     /// <summary>CPU time (user + system) the server processes have used, summed over nodes, or null when they are not our children.</summary>
-    internal TimeSpan? CpuTime()
+    internal TimeSpan? CpuTime() => SumOverNodes(process =>
     {
-        TimeSpan? total = null;
-        foreach (var process in processes)
+        try
         {
-            if (process.HasExited)
-            {
-                return null;
-            }
-
-            try
-            {
-                process.Refresh();
-                total = (total ?? TimeSpan.Zero) + process.TotalProcessorTime;
-            }
-            catch (InvalidOperationException)
-            {
-                return null;
-            }
+            process.Refresh();
+            return process.TotalProcessorTime.Ticks;
         }
-
-        return total;
-    }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }) is { } ticks ? TimeSpan.FromTicks(ticks) : null;
 
     /// <summary>Context switches of the server processes so far, summed over nodes, or null when they are not our children.</summary>
-    internal long? ContextSwitchCount()
+    internal long? ContextSwitchCount() => SumOverNodes(process => ProcStatus.ContextSwitches(process.Id));
+
+    /// <summary><paramref name="of"/> summed over the server processes; null when there are none (an external server), one has exited, or one is unknown.</summary>
+    private long? SumOverNodes(Func<Process, long?> of)
     {
         long? total = null;
         foreach (var process in processes)
         {
-            if (ContextSwitches.Of(process.Id) is not { } count)
+            if (process.HasExited || of(process) is not { } value)
             {
                 return null;
             }
 
-            total = (total ?? 0) + count;
+            total = (total ?? 0) + value;
         }
 
         return total;
