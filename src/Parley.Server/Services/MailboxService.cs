@@ -40,6 +40,9 @@ internal sealed partial class MailboxService(
     /// <summary>Sends the caller may have uncommitted on one SendStream before the server stops reading it.</summary>
     internal const int MaxSendsInFlight = 256;
 
+    /// <summary>Most acknowledged ids one delete takes; the rest go in the next.</summary>
+    private const int MaxAcksPerWrite = 1024;
+
     public override async Task<SendResponse> Send(SendRequest request, ServerCallContext context)
     {
         var sender = caller.Require(context);
@@ -408,14 +411,8 @@ internal sealed partial class MailboxService(
 
     private async Task ReadAcksAsync(string user, IAsyncStreamReader<ReceiveRequest> requests, MailboxSignals.Listener listener, HashSet<UInt128> inFlight, Lock inFlightLock, CancellationToken cancellationToken)
     {
-        await foreach (var request in requests.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var ids in AckBatches.ReadAsync(requests, MessageIdSize, MaxAcksPerWrite, cancellationToken).ConfigureAwait(false))
         {
-            if (request.Ack.Count == 0)
-            {
-                continue;
-            }
-
-            var ids = request.Ack.Where(id => id.Length == MessageIdSize).Select(id => id.ToByteArray()).ToList();
             var deleted = await store.Mailbox.AcknowledgeAsync(user, ids, cancellationToken).ConfigureAwait(false);
             ServerMetrics.MessagesDelivered.Inc(deleted);
             lock (inFlightLock)
