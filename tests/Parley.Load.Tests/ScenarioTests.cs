@@ -78,6 +78,11 @@ public sealed class ScenarioTests : IDisposable
         Assert.True(result.Get("latency_ms_p50") > 0);
         Assert.True(result.Get("latency_ms_p999") >= result.Get("latency_ms_p50"));
         Assert.True(result.Get("rtt_ms_p50") > 0);
+
+        // What a message costs at the offered rate, in both processes: zero means a misread.
+        Assert.True(result.Get("server_cpu_us_per_msg") > 0);
+        Assert.True(result.Get("client_cpu_us_per_msg") > 0);
+        Assert.True(result.Get("server_context_switches_per_msg") > 0);
     }
 
     [Fact]

@@ -41,7 +41,9 @@ internal static class LatencyScenario
             await using var pairs = await PairedUsers.OpenAsync(server, settings, users, perPair, cancellationToken);
             var histogram = new LongConcurrentHistogram(1, HighestMicroseconds, 3);
             pairs.OnData = payload => histogram.RecordValue(Math.Clamp((long)payload.Age.TotalMicroseconds, 1, HighestMicroseconds));
+            var meter = CostMeter.Start(server);
             var lagged = await OfferAsync(pairs, settings, rate.Value, total, cancellationToken);
+            var costs = meter.PerMessage(total);
 
             var roundTrips = new LongHistogram(HighestMicroseconds, 3);
             for (var i = 0; i < 50 + options.RoundTrips; i++)
@@ -62,7 +64,7 @@ internal static class LatencyScenario
                 result.Add("calibration_msgs_per_s", c, "calibration throughput msgs/s");
             }
 
-            return result
+            result
                 .Add("messages", total, "messages")
                 .Add("delivered", pairs.Delivered, "delivered and decrypted")
                 .Add("duplicates", pairs.Duplicates, "duplicates")
@@ -77,6 +79,10 @@ internal static class LatencyScenario
                 .Add("round_trips", options.RoundTrips, "ping-pong round trips")
                 .Add("rtt_ms_p50", Ms(roundTrips, 50), "round trip p50 ms")
                 .Add("rtt_ms_p99", Ms(roundTrips, 99), "round trip p99 ms");
+
+            // At the offered rate, unlike the throughput run, little is batched: these say what
+            // a message costs when it travels alone.
+            return costs.AddTo(result);
         }
         finally
         {

@@ -41,24 +41,8 @@ internal static class ThroughputScenario
                 .Add("decrypt_failures", pairs.DecryptFailures, "decrypt failures")
                 .Add("elapsed_s", measured.Elapsed.TotalSeconds, "seconds")
                 .Add("timed_out", measured.TimedOut, "cut short by --max-seconds")
-                .Add("client_cpu_us_per_msg", measured.ClientCpuMicrosecondsPerMessage, "load tool CPU µs per message (encrypt, send, decrypt, ack)")
                 .Add("delivered_msgs_per_s", measured.Rate, "delivered msgs/s");
-            if (measured.ServerCpuMicrosecondsPerMessage is { } serverUs)
-            {
-                // CPU per message holds still when other work shares the cores; the rate does not.
-                result.Add("server_cpu_us_per_msg", serverUs, "server CPU µs per message");
-            }
-
-            if (measured.ServerSwitchesPerMessage is { } serverSwitches)
-            {
-                result.Add("server_context_switches_per_msg", serverSwitches, "server context switches per message");
-            }
-
-            if (measured.ClientSwitchesPerMessage is { } clientSwitches)
-            {
-                result.Add("client_context_switches_per_msg", clientSwitches, "load tool context switches per message");
-            }
-
+            measured.Costs.AddTo(result);
             return result;
         }
         finally
@@ -70,34 +54,18 @@ internal static class ThroughputScenario
         }
     }
 
-    internal readonly record struct Measurement(
-        long Delivered,
-        TimeSpan Elapsed,
-        double Rate,
-        bool TimedOut,
-        double? ServerCpuMicrosecondsPerMessage,
-        double ClientCpuMicrosecondsPerMessage,
-        double? ServerSwitchesPerMessage,
-        double? ClientSwitchesPerMessage);
+    internal readonly record struct Measurement(long Delivered, TimeSpan Elapsed, double Rate, bool TimedOut, CostMeter.Costs Costs);
 
     /// <summary>Runs the timed phase on pairs already open (also the latency scenario's calibration).</summary>
     internal static async Task<Measurement> MeasureAsync(ServerUnderTest server, PairedUsers pairs, LoadSettings settings, Options options, CancellationToken cancellationToken)
     {
         var baseline = pairs.Delivered;
-        var serverCpu = server.CpuTime();
-        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var serverSwitches = server.ContextSwitchCount();
-        var clientSwitches = ProcStatus.ContextSwitches(Environment.ProcessId);
+        var meter = CostMeter.Start(server);
         var started = Stopwatch.GetTimestamp();
         var timedOut = !await SendAllAsync(pairs, settings, options, firstSequence: 0, options.PerPair, "throughput", cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started, Math.Max(started + 1, pairs.LastDeliveredTimestamp));
         var delivered = pairs.Delivered - baseline;
-        var perMessage = Math.Max(1, delivered);
-        var serverUs = server.CpuTime() - serverCpu is { } s ? s.TotalMicroseconds / perMessage : (double?)null;
-        var clientUs = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / perMessage;
-        var serverSwitchesPerMessage = server.ContextSwitchCount() - serverSwitches is { } ss ? (double)ss / perMessage : (double?)null;
-        var clientSwitchesPerMessage = ProcStatus.ContextSwitches(Environment.ProcessId) - clientSwitches is { } cs ? (double)cs / perMessage : (double?)null;
-        return new Measurement(delivered, elapsed, delivered / elapsed.TotalSeconds, timedOut, serverUs, clientUs, serverSwitchesPerMessage, clientSwitchesPerMessage);
+        return new Measurement(delivered, elapsed, delivered / elapsed.TotalSeconds, timedOut, meter.PerMessage(delivered));
     }
 
     /// <summary>

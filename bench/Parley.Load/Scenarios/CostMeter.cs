@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Parley.Load.Reporting;
+using Parley.Load.Server;
+
+namespace Parley.Load.Scenarios;
+
+/// <summary>
+/// What a timed phase cost both processes per delivered message: CPU time and context switches of
+/// the server (summed over its nodes; null once one has exited) and of this load tool. CPU per
+/// message holds still when other work shares the cores; the rate does not.
+/// </summary>
+internal readonly record struct CostMeter(ServerUnderTest Server, TimeSpan? ServerCpu, TimeSpan ClientCpu, long? ServerSwitches, long? ClientSwitches)
+{
+    internal static CostMeter Start(ServerUnderTest server) =>
+        new(server, server.CpuTime(), Process.GetCurrentProcess().TotalProcessorTime, server.ContextSwitchCount(), ProcStatus.ContextSwitches(Environment.ProcessId));
+
+    /// <summary>The costs since <see cref="Start"/>, per message of <paramref name="delivered"/>.</summary>
+    internal Costs PerMessage(long delivered)
+    {
+        var perMessage = Math.Max(1, delivered);
+        return new Costs(
+            Server.CpuTime() - ServerCpu is { } server ? server.TotalMicroseconds / perMessage : null,
+            (Process.GetCurrentProcess().TotalProcessorTime - ClientCpu).TotalMicroseconds / perMessage,
+            Server.ContextSwitchCount() - ServerSwitches is { } serverSwitches ? (double)serverSwitches / perMessage : null,
+            ProcStatus.ContextSwitches(Environment.ProcessId) - ClientSwitches is { } clientSwitches ? (double)clientSwitches / perMessage : null);
+    }
+
+    internal readonly record struct Costs(double? ServerCpuMicroseconds, double ClientCpuMicroseconds, double? ServerSwitches, double? ClientSwitches)
+    {
+        /// <summary>Adds the figures that were measured to <paramref name="result"/>.</summary>
+        internal ScenarioResult AddTo(ScenarioResult result)
+        {
+            result.Add("client_cpu_us_per_msg", ClientCpuMicroseconds, "load tool CPU µs per message (encrypt, send, decrypt, ack)");
+            if (ServerCpuMicroseconds is { } serverUs)
+            {
+                result.Add("server_cpu_us_per_msg", serverUs, "server CPU µs per message");
+            }
+
+            if (ServerSwitches is { } serverSwitches)
+            {
+                result.Add("server_context_switches_per_msg", serverSwitches, "server context switches per message");
+            }
+
+            if (ClientSwitches is { } clientSwitches)
+            {
+                result.Add("client_context_switches_per_msg", clientSwitches, "load tool context switches per message");
+            }
+
+            return result;
+        }
+    }
+}
