@@ -51,11 +51,12 @@ internal sealed partial class MailboxService(
     }
 
     /// <summary>
-    /// Send without an HTTP/2 stream per message. Each request is checked in turn and its write
-    /// queued before the next is read, so one stream's messages are stored in the order sent, but
-    /// commits are not awaited in between: up to <see cref="MaxSendsInFlight"/> writes share group
-    /// commits, and each is answered once committed. A refusal is answered in its result and the
-    /// call goes on.
+    /// Send without an HTTP/2 stream per message. The checks of up to <see cref="MaxSendsInFlight"/>
+    /// requests run at once (a user lookup, and in a cluster a shared rate count: each a round trip
+    /// on PostgreSQL and Redis), but their writes are queued strictly in the order of the requests,
+    /// so one stream's messages are stored in the order sent. Commits are not awaited in between:
+    /// the writes share group commits, and each is answered once committed. A refusal is answered
+    /// in its result and the call goes on.
     /// </summary>
     public override async Task SendStream(IAsyncStreamReader<SendRequest> requestStream, IServerStreamWriter<SendResult> responseStream, ServerCallContext context)
     {
@@ -65,6 +66,8 @@ internal sealed partial class MailboxService(
         // Not disposed: sends still committing when the caller leaves release it afterwards.
         var window = new SemaphoreSlim(MaxSendsInFlight, MaxSendsInFlight);
         var writing = WriteResultsAsync(results.Reader, responseStream, cancellationToken);
+        // Completes once the write of the latest request before this one is queued (or refused).
+        var previous = Task.CompletedTask;
         try
         {
             while (await requestStream.MoveNext(cancellationToken).ConfigureAwait(false))
@@ -73,20 +76,17 @@ internal sealed partial class MailboxService(
                 caller.Require(context);
                 await window.WaitAsync(cancellationToken).ConfigureAwait(false);
                 var request = requestStream.Current;
-                Task<SendResult> accepting;
-                try
+                var admitting = AdmitAsync(sender, request, cancellationToken);
+                if (previous.IsCompleted && admitting.IsCompleted)
                 {
-                    // Checked in turn, and the write queued before the next request is read: one
-                    // stream's messages are stored in the order sent. The commit is not awaited.
-                    var admitted = await AdmitAsync(sender, request, cancellationToken).ConfigureAwait(false);
-                    accepting = admitted.Answer is { } answer ? Task.FromResult(answer) : CommitAsync(request, admitted.Envelope!, cancellationToken);
+                    // Nothing ahead of it and checked at once (SQLite reads complete synchronously):
+                    // queued right here, without a hop.
+                    QueueInOrder(request, admitting, results.Writer, window, context);
                 }
-                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                else
                 {
-                    accepting = Task.FromException<SendResult>(e);
+                    previous = QueueAfterAsync(previous, request, admitting, results.Writer, window, context);
                 }
-
-                _ = AnswerAsync(request, accepting, results.Writer, window, context);
             }
 
             for (var i = 0; i < MaxSendsInFlight; i++)
@@ -99,6 +99,37 @@ internal sealed partial class MailboxService(
             results.Writer.TryComplete();
             await writing.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Queues the write of <paramref name="request"/> once the one before it is queued and its own checks are done.</summary>
+    private async Task QueueAfterAsync(Task previous, SendRequest request, Task<Admission> admitting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)
+    {
+        // Neither throws: a step never faults, and a failed check is answered by QueueInOrder.
+        await previous.ConfigureAwait(false);
+        await ((Task)admitting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        QueueInOrder(request, admitting, results, window, context);
+    }
+
+    /// <summary>
+    /// With the checks of <paramref name="request"/> done: queues its write (the commit is not
+    /// awaited) or takes their answer, and has it answered once known.
+    /// </summary>
+    private void QueueInOrder(SendRequest request, Task<Admission> admitting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)
+    {
+        Task<SendResult> accepting;
+        try
+        {
+            var admitted = admitting.GetAwaiter().GetResult();
+            accepting = admitted.Answer is { } answer ? Task.FromResult(answer) : CommitAsync(request, admitted.Envelope!, context.CancellationToken);
+        }
+#pragma warning disable CA1031 // whatever the checks threw is this message's answer (AnswerAsync), not the call's end
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            accepting = Task.FromException<SendResult>(e);
+        }
+
+        _ = AnswerAsync(request, accepting, results, window, context);
     }
 
     private async Task AnswerAsync(SendRequest request, Task<SendResult> accepting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)

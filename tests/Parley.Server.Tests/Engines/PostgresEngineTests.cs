@@ -13,6 +13,20 @@ public sealed class PostgresEngineTests(StorageFixture storage)
     private static readonly CancellationToken None = CancellationToken.None;
 
     [Fact]
+    public void Settings_PrepareTheStatementsOfEveryMessageUnlessTheOperatorSaysOtherwise()
+    {
+        var defaults = PostgresServerStore.Settings("Host=db;Username=parley;Database=parley");
+        Assert.Equal(PostgresServerStore.AutoPreparedStatements, defaults.MaxAutoPrepare);
+        Assert.Equal("parley", defaults.ApplicationName);
+
+        // Behind a pooler that cannot keep prepared statements, the operator turns it off.
+        Assert.Equal(0, PostgresServerStore.Settings("Host=db;Max Auto Prepare=0").MaxAutoPrepare);
+        var chosen = PostgresServerStore.Settings("Host=db;MaxAutoPrepare=5;Application Name=relay-a");
+        Assert.Equal(5, chosen.MaxAutoPrepare);
+        Assert.Equal("relay-a", chosen.ApplicationName);
+    }
+
+    [Fact]
     public async Task Migrate_FromSeveralNodesAtOnce_Succeeds()
     {
         var database = await storage.CreateDatabaseAsync(Engine.Postgres);

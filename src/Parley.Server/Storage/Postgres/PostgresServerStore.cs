@@ -27,19 +27,16 @@ internal sealed class PostgresServerStore : IServerStore
     public PostgresServerStore(string connectionString, ILogger? logger = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var settings = new NpgsqlConnectionStringBuilder(connectionString);
-        if (string.IsNullOrEmpty(settings.ApplicationName))
-        {
-            settings.ApplicationName = "parley";
-        }
-
-        dataSource = NpgsqlDataSource.Create(settings);
+        dataSource = NpgsqlDataSource.Create(Settings(connectionString));
         this.logger = logger ?? NullLogger.Instance;
         Users = new PostgresUserStore(dataSource);
         PreKeys = new PostgresPreKeyDirectoryStore(dataSource);
         mailbox = new PostgresMailboxStore(dataSource);
         Mailbox = mailbox;
     }
+
+    /// <summary>Statements Npgsql prepares per connection once used a few times (its "Max Auto Prepare"), unless the connection string says otherwise.</summary>
+    internal const int AutoPreparedStatements = 32;
 
     public IUserStore Users { get; }
 
@@ -125,5 +122,26 @@ internal sealed class PostgresServerStore : IServerStore
     {
         await mailbox.DisposeAsync().ConfigureAwait(false);
         await dataSource.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The operator's connection string, with Parley's defaults where it says nothing.</summary>
+    internal static NpgsqlConnectionStringBuilder Settings(string connectionString)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(settings.ApplicationName))
+        {
+            settings.ApplicationName = "parley";
+        }
+
+        // Every message runs the same few statements; prepared once per connection, the server
+        // stops parsing and planning them each time. An operator behind a pooler that cannot keep
+        // prepared statements sets "Max Auto Prepare=0", and that stays.
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            settings.MaxAutoPrepare = AutoPreparedStatements;
+        }
+
+        return settings;
     }
 }
