@@ -76,17 +76,7 @@ internal sealed partial class MailboxService(
                 caller.Require(context);
                 await window.WaitAsync(cancellationToken).ConfigureAwait(false);
                 var request = requestStream.Current;
-                var admitting = AdmitAsync(sender, request, cancellationToken);
-                if (previous.IsCompleted && admitting.IsCompleted)
-                {
-                    // Nothing ahead of it and checked at once (SQLite reads complete synchronously):
-                    // queued right here, without a hop.
-                    QueueInOrder(request, admitting, results.Writer, window, context);
-                }
-                else
-                {
-                    previous = QueueAfterAsync(previous, request, admitting, results.Writer, window, context);
-                }
+                previous = QueueInOrderAsync(previous, request, AdmitAsync(sender, request, cancellationToken), results.Writer, window, context);
             }
 
             for (var i = 0; i < MaxSendsInFlight; i++)
@@ -101,21 +91,17 @@ internal sealed partial class MailboxService(
         }
     }
 
-    /// <summary>Queues the write of <paramref name="request"/> once the one before it is queued and its own checks are done.</summary>
-    private async Task QueueAfterAsync(Task previous, SendRequest request, Task<Admission> admitting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)
+    /// <summary>
+    /// Once the write of the request before it is queued and its own checks are done, queues the
+    /// write of <paramref name="request"/> (the commit is not awaited) or takes the checks' answer,
+    /// and has it answered once known. When both are already done (every request on SQLite, whose
+    /// reads complete synchronously) this runs to the end at once, on the reading thread.
+    /// </summary>
+    private async Task QueueInOrderAsync(Task previous, SendRequest request, Task<Admission> admitting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)
     {
-        // Neither throws: a step never faults, and a failed check is answered by QueueInOrder.
+        // Neither throws: this method never faults, and a failed check is answered below.
         await previous.ConfigureAwait(false);
         await ((Task)admitting).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        QueueInOrder(request, admitting, results, window, context);
-    }
-
-    /// <summary>
-    /// With the checks of <paramref name="request"/> done: queues its write (the commit is not
-    /// awaited) or takes their answer, and has it answered once known.
-    /// </summary>
-    private void QueueInOrder(SendRequest request, Task<Admission> admitting, ChannelWriter<SendResult> results, SemaphoreSlim window, ServerCallContext context)
-    {
         Task<SendResult> accepting;
         try
         {
