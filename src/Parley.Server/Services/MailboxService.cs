@@ -62,7 +62,9 @@ internal sealed partial class MailboxService(
     {
         var sender = caller.Require(context);
         var cancellationToken = context.CancellationToken;
-        var results = Channel.CreateUnbounded<SendResult>(new UnboundedChannelOptions { SingleReader = true });
+        // Synchronous continuations: the commit's continuation that queues a result goes on to
+        // write it, rather than handing the writing loop to another thread-pool work item.
+        var results = Channel.CreateUnbounded<SendResult>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
         // Not disposed: sends still committing when the caller leaves release it afterwards.
         var window = new SemaphoreSlim(MaxSendsInFlight, MaxSendsInFlight);
         var writing = WriteResultsAsync(results.Reader, responseStream, cancellationToken);
@@ -432,15 +434,23 @@ internal sealed partial class MailboxService(
         {
             var deleted = await store.Mailbox.AcknowledgeAsync(user, ids, cancellationToken).ConfigureAwait(false);
             ServerMetrics.MessagesDelivered.Inc(deleted);
+            bool wasFull;
             lock (inFlightLock)
             {
+                wasFull = inFlight.Count >= MaxUnacknowledged;
                 foreach (var id in ids)
                 {
                     inFlight.Remove(IdKey(id));
                 }
             }
 
-            listener.Signal();
+            // Only a stream that ran out of room waits for acks: it computed no room with the set
+            // full, so the first ack after that sees it full. Waking the others would cost a
+            // thread-pool hand-off per ack and find nothing to do.
+            if (wasFull)
+            {
+                listener.Signal();
+            }
         }
     }
 
