@@ -165,6 +165,22 @@ internal sealed class MailboxSignals
         }
     }
 
+    /// <summary>
+    /// <see cref="StreamWatchdog"/>'s tick (<see cref="System.Diagnostics.Stopwatch"/> timestamps):
+    /// wakes each stream that has not read its mailbox for <paramref name="pollTicks"/>, and ends
+    /// each whose write has been stuck for <paramref name="writeTicks"/>.
+    /// </summary>
+    internal void Check(long now, long pollTicks, long writeTicks)
+    {
+        foreach (var set in listeners.Values)
+        {
+            foreach (var listener in set)
+            {
+                listener.Check(now, pollTicks, writeTicks);
+            }
+        }
+    }
+
     internal int ConnectedListeners => listeners.Values.Sum(s => s.Length);
 
     /// <summary>The users with a Receive stream on this node.</summary>
@@ -201,6 +217,9 @@ internal sealed class MailboxSignals
 
         /// <summary>A newer stream of the same user opened (on this node or another).</summary>
         TakenOver,
+
+        /// <summary>A write to the stream was stuck for the write timeout: the client stopped reading.</summary>
+        SlowReader,
     }
 
     /// <summary>
@@ -225,6 +244,11 @@ internal sealed class MailboxSignals
         private bool live;
         private long refusals;
         private int ended;
+
+        // Stopwatch timestamps, read by the watchdog's tick.
+        private long lastRead = System.Diagnostics.Stopwatch.GetTimestamp();
+        private long writingSince;
+        private int pollDue;
 
         internal Listener(MailboxSignals owner, string user, long generation)
         {
@@ -371,8 +395,47 @@ internal sealed class MailboxSignals
             refusals++;
         }
 
-        /// <summary>Waits for a signal or the timeout (a safety net that re-reads the store).</summary>
-        internal Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => pending.WaitAsync(timeout, cancellationToken);
+        /// <summary>
+        /// Waits for a signal: an offer, a wake-up, the poll (<see cref="TakePollDue"/>), or
+        /// whatever else the stream registered <see cref="Signal"/> for (its end, its client's
+        /// last ack). No timeout and no token: nothing per wait but the wait itself.
+        /// </summary>
+        internal Task WaitAsync() => pending.WaitAsync();
+
+        /// <summary>Whether the poll interval passed without a read of the store; the poll clock restarts.</summary>
+        internal bool TakePollDue()
+        {
+            if (Interlocked.Exchange(ref pollDue, 0) == 0)
+            {
+                return false;
+            }
+
+            StoreRead();
+            return true;
+        }
+
+        /// <summary>The stream read its mailbox: the next poll is due a poll interval from now.</summary>
+        internal void StoreRead() => Volatile.Write(ref lastRead, System.Diagnostics.Stopwatch.GetTimestamp());
+
+        /// <summary>A write to the client starts; <see cref="EndWrite"/> when it returns.</summary>
+        internal void BeginWrite() => Volatile.Write(ref writingSince, Math.Max(1, System.Diagnostics.Stopwatch.GetTimestamp()));
+
+        internal void EndWrite() => Volatile.Write(ref writingSince, 0);
+
+        internal void Check(long now, long pollTicks, long writeTicks)
+        {
+            var since = Volatile.Read(ref writingSince);
+            if (since != 0 && now - since >= writeTicks)
+            {
+                End(StreamEnd.SlowReader);
+                return;
+            }
+
+            if (now - Volatile.Read(ref lastRead) >= pollTicks && Interlocked.Exchange(ref pollDue, 1) == 0)
+            {
+                Signal();
+            }
+        }
 
         public void Dispose()
         {

@@ -144,6 +144,7 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton<ClusterLink>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ClusterLink>());
         builder.Services.AddHostedService<RevocationSweep>();
+        builder.Services.AddHostedService<StreamWatchdog>();
         builder.Services.AddSingleton<CertificateRegistry>();
         builder.Services.AddSingleton<InMemoryRendezvousRegistry>();
         builder.Services.AddSingleton<RedisRendezvousRegistry>();

@@ -290,7 +290,10 @@ internal sealed partial class MailboxService(
         ServerMetrics.ReceiveStreams.Inc();
         LogStreamOpened(logger, user);
         var acks = ReadAcksAsync(user, requestStream, listener, inFlight, inFlightLock, cancellationToken);
-        using var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        // The loop's one wait is the listener's: its end and the client's last ack signal it too.
+        using var woken = cancellationToken.UnsafeRegister(static state => ((MailboxSignals.Listener)state!).Signal(), listener);
+        _ = acks.ContinueWith(static (_, state) => ((MailboxSignals.Listener)state!).Signal(), listener, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         int Room()
         {
             lock (inFlightLock)
@@ -324,11 +327,11 @@ internal sealed partial class MailboxService(
                 {
                     toPush.RemoveAll(envelope => !TakeInFlight(envelope));
                     ServerMetrics.PushedBeforeCommit.Inc(toPush.Count);
-                    await PushAsync(responseStream, toPush, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
+                    await PushAsync(responseStream, toPush, listener, cancellationToken).ConfigureAwait(false);
                 }
 
                 // Live, the store holds nothing this stream was not handed; it is read at the poll
-                // interval all the same, as the safety net it is for every stream.
+                // interval all the same (StreamWatchdog), as the safety net it is for every stream.
                 var room = Room();
                 if ((readStore || !listener.IsLive) && room > 0)
                 {
@@ -341,6 +344,7 @@ internal sealed partial class MailboxService(
                         await store.Mailbox.WaitForQueuedWritesAsync(cancellationToken).ConfigureAwait(false);
                     }
 
+                    listener.StoreRead();
                     var batch = await store.Mailbox.PeekAsync(user, after, room, cancellationToken).ConfigureAwait(false);
                     foreach (var envelope in batch)
                     {
@@ -351,7 +355,7 @@ internal sealed partial class MailboxService(
                         }
                     }
 
-                    await PushAsync(responseStream, toPush, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
+                    await PushAsync(responseStream, toPush, listener, cancellationToken).ConfigureAwait(false);
                     if (batch.Count == room)
                     {
                         continue;
@@ -360,7 +364,7 @@ internal sealed partial class MailboxService(
                     if (!caughtUp)
                     {
                         caughtUp = true;
-                        await WriteAsync(responseStream, new ReceiveResponse { CaughtUp = true }, options.ReceiveWriteTimeout, writeDeadline, cancellationToken).ConfigureAwait(false);
+                        await WriteAsync(responseStream, new ReceiveResponse { CaughtUp = true }, listener, cancellationToken).ConfigureAwait(false);
                     }
 
                     if (handsOver)
@@ -369,24 +373,25 @@ internal sealed partial class MailboxService(
                     }
                 }
 
-                // Also wake when the client completes its side (its last acks are applied then), so
-                // that the call ends at once, not at the next poll; a client waits for that end.
-                var signalled = listener.WaitAsync(cluster.PollInterval, cancellationToken);
-                await Task.WhenAny(signalled, acks).ConfigureAwait(false);
-                readStore = signalled.IsCompletedSuccessfully && !signalled.Result;
+                // Also woken when the client completes its side (its last acks are applied then),
+                // so that the call ends at once, not at the next poll; a client waits for that end.
+                await listener.WaitAsync().ConfigureAwait(false);
+                readStore = listener.TakePollDue();
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException && cancellationToken.IsCancellationRequested)
         {
-            // The client left or the server is stopping: unacknowledged envelopes stay stored.
-        }
-        catch (TimeoutException)
-        {
-            LogSlowReader(logger, user);
+            // The client left, the server is stopping, or the watchdog ended a stream whose write
+            // was stuck: unacknowledged envelopes stay stored.
         }
         finally
         {
             ServerMetrics.ReceiveStreams.Dec();
+            if (listener.EndReason == MailboxSignals.StreamEnd.SlowReader)
+            {
+                LogSlowReader(logger, user);
+            }
+
             await stopping.CancelAsync().ConfigureAwait(false);
             try
             {
@@ -457,18 +462,18 @@ internal sealed partial class MailboxService(
     private static UInt128 IdKey(ReadOnlySpan<byte> id) => System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(id);
 
     /// <summary>Writes <paramref name="envelopes"/> with one flush after the last, and empties the list.</summary>
-    private static async Task PushAsync(IServerStreamWriter<ReceiveResponse> stream, List<StoredEnvelope> envelopes, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
+    private static async Task PushAsync(IServerStreamWriter<ReceiveResponse> stream, List<StoredEnvelope> envelopes, MailboxSignals.Listener listener, CancellationToken cancellationToken)
     {
         for (var i = 0; i < envelopes.Count; i++)
         {
             stream.WriteOptions = i < envelopes.Count - 1 ? Buffered : null;
-            await WriteAsync(stream, envelopes[i], timeout, deadline, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(stream, envelopes[i], listener, cancellationToken).ConfigureAwait(false);
         }
 
         envelopes.Clear();
     }
 
-    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, StoredEnvelope envelope, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
+    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, StoredEnvelope envelope, MailboxSignals.Listener listener, CancellationToken cancellationToken)
     {
         var response = new ReceiveResponse
         {
@@ -480,28 +485,25 @@ internal sealed partial class MailboxService(
                 ServerTimestampUnixMs = envelope.ServerTimestampMs,
             },
         };
-        await WriteAsync(stream, response, timeout, deadline, cancellationToken).ConfigureAwait(false);
+        await WriteAsync(stream, response, listener, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Writes one response within <paramref name="timeout"/>. <paramref name="deadline"/> is the
-    /// stream's one timer source (linked to <paramref name="cancellationToken"/>), re-armed per
-    /// write rather than a new linked source and timer per envelope.
+    /// Writes one response. A write stuck for <see cref="ServerOptions.ReceiveWriteTimeout"/> (the
+    /// client stopped reading and HTTP/2 flow control filled) ends the stream: the watchdog
+    /// cancels <paramref name="cancellationToken"/>, which is linked to the listener's end.
     /// </summary>
-    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, ReceiveResponse response, TimeSpan timeout, CancellationTokenSource deadline, CancellationToken cancellationToken)
+    private static async Task WriteAsync(IServerStreamWriter<ReceiveResponse> stream, ReceiveResponse response, MailboxSignals.Listener listener, CancellationToken cancellationToken)
     {
-        deadline.CancelAfter(timeout);
+        listener.BeginWrite();
         try
         {
-            await stream.WriteAsync(response, deadline.Token).ConfigureAwait(false);
+            await stream.WriteAsync(response, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException && deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        finally
         {
-            throw new TimeoutException("client stopped reading", e);
+            listener.EndWrite();
         }
-
-        // Disarm the timer; a source that already fired cannot be reused, but then the stream is over.
-        deadline.TryReset();
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "storing a message failed")]
