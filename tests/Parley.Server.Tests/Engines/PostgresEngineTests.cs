@@ -27,6 +27,14 @@ public sealed class PostgresEngineTests(StorageFixture storage)
     }
 
     [Fact]
+    public void Settings_SkipTheResetOfPooledConnectionsUnlessTheOperatorAsksForIt()
+    {
+        Assert.True(PostgresServerStore.Settings("Host=db;Username=parley;Database=parley").NoResetOnClose);
+        Assert.False(PostgresServerStore.Settings("Host=db;No Reset On Close=false").NoResetOnClose);
+        Assert.False(PostgresServerStore.Settings("Host=db;NoResetOnClose=false").NoResetOnClose);
+    }
+
+    [Fact]
     public async Task Migrate_FromSeveralNodesAtOnce_Succeeds()
     {
         var database = await storage.CreateDatabaseAsync(Engine.Postgres);

@@ -142,6 +142,17 @@ internal sealed class PostgresServerStore : IServerStore
             settings.MaxAutoPrepare = AutoPreparedStatements;
         }
 
+        // A connection going back to Npgsql's pool is otherwise reset (unlisten, unlock, discard)
+        // by statements sent ahead of its next use, parsed by the server every time: 8-19 % of the
+        // server's CPU per message in the relay benchmark. Parley leaves no session state behind:
+        // its settings are SET LOCAL and its mailbox locks transaction-scoped, and the migration's
+        // session lock is released before its connection goes back. An unfinished transaction is
+        // still rolled back either way.
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+        {
+            settings.NoResetOnClose = true;
+        }
+
         return settings;
     }
 }
