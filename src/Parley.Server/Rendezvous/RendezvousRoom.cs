@@ -169,10 +169,10 @@ internal sealed class RendezvousRoom : IRendezvousRoom
                 closedB = true;
             }
 
-            Channel(side).Writer.TryComplete();
             notifyPeer = !(closedA && closedB);
             if (!notifyPeer)
             {
+                Channel(side).Writer.TryComplete();
                 state = State.Ended;
             }
         }
@@ -183,6 +183,9 @@ internal sealed class RendezvousRoom : IRendezvousRoom
             return;
         }
 
+        // The peer is told before this side's inbox completes: completing it ends this side's
+        // call, whose end cancels cancellationToken, and a cancelled write would fail the room
+        // (peer_left) instead of closing it.
         try
         {
             await Channel(Other(side)).Writer.WriteAsync(PeerClosedMessage, cancellationToken).ConfigureAwait(false);
@@ -190,6 +193,10 @@ internal sealed class RendezvousRoom : IRendezvousRoom
         catch (ChannelClosedException)
         {
             // The peer is already gone.
+        }
+        finally
+        {
+            Channel(side).Writer.TryComplete();
         }
     }
 
