@@ -94,7 +94,7 @@ public sealed class SharedRateLimitTests
         await store.MigrateAsync(CancellationToken.None);
         var authority = CertificateAuthority.Create("Parley CA test", time.GetUtcNow());
         var certificates = new CertificateRegistry(authority, store.Users, time);
-        var link = new ClusterLink(options, new MailboxSignals(), new SessionTokens(time), certificates, NullLogger<ClusterLink>.Instance);
+        var link = new ClusterLink(options, new MailboxSignals(), new RecipientCache(store, time), new SessionTokens(time), certificates, NullLogger<ClusterLink>.Instance);
         await link.StartAsync(CancellationToken.None);
         Assert.True(await Deployment.EventuallyAsync(() => Task.FromResult(!link.Degraded), TimeSpan.FromSeconds(30)), "the Redis link did not become healthy");
         return new Node(link, new RateLimits(options, link), certificates, authority, store);

@@ -49,6 +49,7 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
 
     private readonly ServerOptions options;
     private readonly MailboxSignals signals;
+    private readonly RecipientCache recipients;
     private readonly SessionTokens tokens;
     private readonly CertificateRegistry certificates;
     private readonly ILogger<ClusterLink> logger;
@@ -63,10 +64,11 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
     private DateTimeOffset lastPing;
     private int disposed;
 
-    public ClusterLink(ServerOptions options, MailboxSignals signals, SessionTokens tokens, CertificateRegistry certificates, ILogger<ClusterLink> logger)
+    public ClusterLink(ServerOptions options, MailboxSignals signals, RecipientCache recipients, SessionTokens tokens, CertificateRegistry certificates, ILogger<ClusterLink> logger)
     {
         this.options = options;
         this.signals = signals;
+        this.recipients = recipients;
         this.tokens = tokens;
         this.certificates = certificates;
         this.logger = logger;
@@ -229,6 +231,7 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
     {
         tokens.RevokeAll(user);
         signals.Disconnect(user);
+        recipients.Forget(user);
         if (Configured)
         {
             Publish(null, ClusterEvent.Revoke(instance, user));
@@ -296,6 +299,7 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
             case ClusterEvent.RevokeKind:
                 tokens.RevokeAll(parsed.User);
                 signals.Disconnect(parsed.User);
+                recipients.Forget(parsed.User);
                 _ = RebuildRevocationListAsync();
                 break;
         }

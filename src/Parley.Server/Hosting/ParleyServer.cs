@@ -141,6 +141,7 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Services.AddSingleton<RateLimits>();
         builder.Services.AddSingleton<StorageFaults>();
         builder.Services.AddSingleton<MailboxSignals>();
+        builder.Services.AddSingleton<RecipientCache>();
         builder.Services.AddSingleton<ClusterLink>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ClusterLink>());
         builder.Services.AddHostedService<RevocationSweep>();

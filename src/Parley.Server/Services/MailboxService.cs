@@ -21,6 +21,7 @@ namespace Parley.Server.Services;
 internal sealed partial class MailboxService(
     ServerOptions options,
     IServerStore store,
+    RecipientCache recipients,
     Caller caller,
     RateLimits limits,
     MailboxSignals signals,
@@ -205,7 +206,7 @@ internal sealed partial class MailboxService(
         }
 
         var name = AccountsService.RequireUserName(request.Recipient);
-        var recipient = await store.Users.GetRecipientAsync(name, cancellationToken).ConfigureAwait(false)
+        var recipient = await recipients.GetAsync(name, options.MaxQueuedPerUser, cancellationToken).ConfigureAwait(false)
             ?? throw AccountsService.UnknownUser(name);
         var messageId = request.MessageId.ToByteArray();
         if (recipient.Revoked)
@@ -228,6 +229,7 @@ internal sealed partial class MailboxService(
             return new Admission(Duplicate(request), null);
         }
 
+        recipients.Admitted(name);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return new Admission(null, new StoredEnvelope(messageId, sender, name, request.Body.ToByteArray(), now));
     }
