@@ -12,7 +12,8 @@ namespace Parley.Server.Services;
 /// <remarks>
 /// Only what admits a send is remembered: an unknown user and a revoked one are read every time,
 /// so that a registration is seen at once. Every revocation on this node or announced by another
-/// (<see cref="Forget"/>) drops the entry before the next send is checked. The queue depth of an
+/// (<see cref="Forget"/>) drops the entry before the next send is checked; one this node does not
+/// hear of (Redis unreachable) is seen once the entry is a lifetime old. The queue depth of an
 /// entry counts up with every message admitted through this node since the read, never down, so
 /// it can only overestimate; a send that would find the mailbox full is checked against a fresh
 /// read, so every refusal rests on the store's own count.
