@@ -62,9 +62,11 @@ internal sealed class SqliteGroupCommit : IDisposable
         {
             ObjectDisposedException.ThrowIf(closed, this);
             queue.Enqueue(pending);
+
+            // Under the gate, so that Dispose cannot close and dispose the event in between.
+            queued.Set();
         }
 
-        queued.Set();
         return pending.Task;
     }
 
@@ -73,10 +75,15 @@ internal sealed class SqliteGroupCommit : IDisposable
     {
         lock (gate)
         {
+            if (closed)
+            {
+                return;
+            }
+
             closed = true;
+            queued.Set();
         }
 
-        queued.Set();
         writer.Join();
         queued.Dispose();
         ResetConnection();
