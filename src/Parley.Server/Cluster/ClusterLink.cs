@@ -229,13 +229,22 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
     /// </summary>
     internal void Revoked(string user)
     {
-        tokens.RevokeAll(user);
-        signals.Disconnect(user);
-        recipients.Forget(user);
+        EndHere(user);
         if (Configured)
         {
             Publish(null, ClusterEvent.Revoke(instance, user));
         }
+    }
+
+    /// <summary>
+    /// What a revocation of <paramref name="user"/> (or their name going to a new identity) ends
+    /// on this node: their sessions and streams, and what a send remembered of them.
+    /// </summary>
+    internal void EndHere(string user)
+    {
+        tokens.RevokeAll(user);
+        signals.Disconnect(user);
+        recipients.Forget(user);
     }
 
     private void Publish(string? wakeUpUser, string message)
@@ -297,9 +306,7 @@ internal sealed partial class ClusterLink : IHostedService, IAsyncDisposable
                 signals.TakeOver(parsed.User, parsed.Generation);
                 break;
             case ClusterEvent.RevokeKind:
-                tokens.RevokeAll(parsed.User);
-                signals.Disconnect(parsed.User);
-                recipients.Forget(parsed.User);
+                EndHere(parsed.User);
                 _ = RebuildRevocationListAsync();
                 break;
         }

@@ -77,8 +77,7 @@ internal sealed partial class RevocationSweep(
             var user = await store.Users.GetUserAsync(name, cancellationToken).ConfigureAwait(false);
             if (user is null || user.RevokedAt is not null || (signedInAt is { } since && user.RegisteredAt > since))
             {
-                tokens.RevokeAll(name);
-                signals.Disconnect(name);
+                cluster.EndHere(name);
                 ended++;
             }
         }

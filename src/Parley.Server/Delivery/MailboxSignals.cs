@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Parley.Server.Storage;
 
 namespace Parley.Server.Delivery;
@@ -166,7 +167,7 @@ internal sealed class MailboxSignals
     }
 
     /// <summary>
-    /// <see cref="StreamWatchdog"/>'s tick (<see cref="System.Diagnostics.Stopwatch"/> timestamps):
+    /// <see cref="StreamWatchdog"/>'s tick (<see cref="Stopwatch"/> timestamps):
     /// wakes each stream that has not read its mailbox for <paramref name="pollTicks"/>, and ends
     /// each whose write has been stuck for <paramref name="writeTicks"/>.
     /// </summary>
@@ -246,7 +247,7 @@ internal sealed class MailboxSignals
         private int ended;
 
         // Stopwatch timestamps, read by the watchdog's tick.
-        private long lastRead = System.Diagnostics.Stopwatch.GetTimestamp();
+        private long lastRead = Stopwatch.GetTimestamp();
         private long writingSince;
         private int pollDue;
 
@@ -415,10 +416,10 @@ internal sealed class MailboxSignals
         }
 
         /// <summary>The stream read its mailbox: the next poll is due a poll interval from now.</summary>
-        internal void StoreRead() => Volatile.Write(ref lastRead, System.Diagnostics.Stopwatch.GetTimestamp());
+        internal void StoreRead() => Volatile.Write(ref lastRead, Stopwatch.GetTimestamp());
 
         /// <summary>A write to the client starts; <see cref="EndWrite"/> when it returns.</summary>
-        internal void BeginWrite() => Volatile.Write(ref writingSince, Math.Max(1, System.Diagnostics.Stopwatch.GetTimestamp()));
+        internal void BeginWrite() => Volatile.Write(ref writingSince, Math.Max(1, Stopwatch.GetTimestamp()));
 
         internal void EndWrite() => Volatile.Write(ref writingSince, 0);
 

@@ -137,7 +137,7 @@ internal sealed class PostgresServerStore : IServerStore
         // stops parsing and planning them each time. An operator behind a pooler that cannot keep
         // prepared statements sets "Max Auto Prepare=0", and that stays.
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        if (!Says(given, "Max Auto Prepare"))
         {
             settings.MaxAutoPrepare = AutoPreparedStatements;
         }
@@ -148,11 +148,15 @@ internal sealed class PostgresServerStore : IServerStore
         // its settings are SET LOCAL and its mailbox locks transaction-scoped, and the migration's
         // session lock is released before its connection goes back. An unfinished transaction is
         // still rolled back either way.
-        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+        if (!Says(given, "No Reset On Close"))
         {
             settings.NoResetOnClose = true;
         }
 
         return settings;
     }
+
+    /// <summary>Whether the connection string sets <paramref name="keyword"/>, which Npgsql takes with or without its spaces.</summary>
+    private static bool Says(System.Data.Common.DbConnectionStringBuilder given, string keyword) =>
+        given.ContainsKey(keyword) || given.ContainsKey(keyword.Replace(" ", string.Empty, StringComparison.Ordinal));
 }

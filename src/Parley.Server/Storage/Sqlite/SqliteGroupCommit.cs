@@ -91,19 +91,18 @@ internal sealed class SqliteGroupCommit : IDisposable
 
     private void Run()
     {
-        var taken = new List<PendingWrite>(MaxBatch);
         var batch = new List<PendingWrite>(MaxBatch);
         while (true)
         {
-            taken.Clear();
+            batch.Clear();
             lock (gate)
             {
-                while (taken.Count < MaxBatch && queue.TryDequeue(out var pending))
+                while (batch.Count < MaxBatch && queue.TryDequeue(out var pending))
                 {
-                    taken.Add(pending);
+                    batch.Add(pending);
                 }
 
-                if (taken.Count == 0)
+                if (batch.Count == 0)
                 {
                     if (closed)
                     {
@@ -115,22 +114,14 @@ internal sealed class SqliteGroupCommit : IDisposable
                 }
             }
 
-            if (taken.Count == 0)
+            if (batch.Count == 0)
             {
                 queued.Wait();
                 continue;
             }
 
-            batch.Clear();
-            foreach (var pending in taken)
-            {
-                // A caller that gave up before its write started gets a cancelled task and no write.
-                if (!pending.CancelIfRequested())
-                {
-                    batch.Add(pending);
-                }
-            }
-
+            // A caller that gave up before its write started gets a cancelled task and no write.
+            batch.RemoveAll(static pending => pending.CancelIfRequested());
             if (batch.Count > 0)
             {
                 CommitBatch(batch);
