@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Parley.Load.Host;
 using Parley.Load.Reporting;
 using Parley.Load.Scenarios;
 using Parley.Load.Server;
@@ -56,7 +57,45 @@ internal static class LoadCommands
         offline.SetAction((r, ct) => RunAsync(r, (server, settings, token) =>
             OfflineScenario.RunAsync(server, settings, new OfflineScenario.Options(r.GetValue(offlinePairs), r.GetValue(messages)), token), ct));
 
-        return [throughput, latency, connections, offline, PlotCommand.Create()];
+        return [throughput, latency, connections, offline, HostStallsCommand(), PlotCommand.Create()];
+    }
+
+    private static Command HostStallsCommand()
+    {
+        var phaseSeconds = new Option<double>("--seconds") { Description = "Length of each phase.", DefaultValueFactory = _ => 5 };
+        var command = new Command("host-stalls", "Whether the machine stops running this process: every core spinning, then beside an fsync loop; stalls and their period.");
+        foreach (var option in new Option[] { phaseSeconds, Data, Json, Out, Label })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse =>
+        {
+            var duration = TimeSpan.FromSeconds(parse.GetValue(phaseSeconds));
+            var directory = parse.GetValue(Data) ?? Path.GetTempPath();
+            var alone = HostStalls.Measure(duration, disk: false, directory);
+            var withDisk = HostStalls.Measure(duration, disk: true, directory);
+            var result = new ScenarioResult("host-stalls", "none")
+                .Add("cores", alone.Cores, "cores, each spun by one thread")
+                .Add("cpu_only_stall_ms_per_s", alone.StalledMillisecondsPerSecond, "spinning only: ms per s each core did not run")
+                .Add("cpu_only_longest_stall_ms", alone.LongestMilliseconds, "spinning only: longest stall ms")
+                .Add("with_disk_stall_ms_per_s", withDisk.StalledMillisecondsPerSecond, "with an fsync loop: ms per s each core did not run")
+                .Add("with_disk_longest_stall_ms", withDisk.LongestMilliseconds, "with an fsync loop: longest stall ms")
+                .Add("with_disk_fsyncs_per_s", withDisk.FsyncsPerSecond, "with an fsync loop: fsyncs per s");
+            if (withDisk.PeriodMilliseconds is { } period)
+            {
+                result.Add("with_disk_stall_period_ms", period, "with an fsync loop: stalls recur every ms");
+            }
+
+            if (parse.GetValue(Label) is { } label)
+            {
+                result.Add("label", label, "label");
+            }
+
+            result.Print(new LoadSettings { Json = parse.GetValue(Json), Quiet = parse.GetValue(Json), ResultsFile = parse.GetValue(Out) });
+            return 0;
+        });
+        return command;
     }
 
     private static Command Scenario(string name, string description, params Option[] options)

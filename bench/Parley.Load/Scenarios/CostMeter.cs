@@ -7,12 +7,15 @@ namespace Parley.Load.Scenarios;
 /// <summary>
 /// What a timed phase cost both processes per delivered message: CPU time and context switches of
 /// the server (summed over its nodes; null once one has exited) and of this load tool. CPU per
-/// message holds still when other work shares the cores; the rate does not.
+/// message holds still when other work shares the cores; the rate does not. Also how many cores
+/// the whole machine kept busy: where that nears the core count, the CPU per message is what the
+/// cores had to give divided by the rate (idle threads spin until the next message), not what a
+/// message needs, and a VM may be paused by its host (docs/performance.md, Session 9).
 /// </summary>
-internal readonly record struct CostMeter(ServerUnderTest Server, TimeSpan? ServerCpu, TimeSpan ClientCpu, long? ServerSwitches, long? ClientSwitches)
+internal readonly record struct CostMeter(ServerUnderTest Server, TimeSpan? ServerCpu, TimeSpan ClientCpu, long? ServerSwitches, long? ClientSwitches, (long Busy, long All)? Machine)
 {
     internal static CostMeter Start(ServerUnderTest server) =>
-        new(server, server.CpuTime(), Process.GetCurrentProcess().TotalProcessorTime, server.ContextSwitchCount(), ProcStatus.ContextSwitches(Environment.ProcessId));
+        new(server, server.CpuTime(), Process.GetCurrentProcess().TotalProcessorTime, server.ContextSwitchCount(), ProcStatus.ContextSwitches(Environment.ProcessId), ProcStatus.MachineTicks());
 
     /// <summary>The costs since <see cref="Start"/>, per message of <paramref name="delivered"/>.</summary>
     internal Costs PerMessage(long delivered)
@@ -22,10 +25,15 @@ internal readonly record struct CostMeter(ServerUnderTest Server, TimeSpan? Serv
             Server.CpuTime() - ServerCpu is { } server ? server.TotalMicroseconds / perMessage : null,
             (Process.GetCurrentProcess().TotalProcessorTime - ClientCpu).TotalMicroseconds / perMessage,
             Server.ContextSwitchCount() - ServerSwitches is { } serverSwitches ? (double)serverSwitches / perMessage : null,
-            ProcStatus.ContextSwitches(Environment.ProcessId) - ClientSwitches is { } clientSwitches ? (double)clientSwitches / perMessage : null);
+            ProcStatus.ContextSwitches(Environment.ProcessId) - ClientSwitches is { } clientSwitches ? (double)clientSwitches / perMessage : null,
+            BusyCores(Machine, ProcStatus.MachineTicks(), Environment.ProcessorCount));
     }
 
-    internal readonly record struct Costs(double? ServerCpuMicroseconds, double ClientCpuMicroseconds, double? ServerSwitches, double? ClientSwitches)
+    /// <summary>Cores busy on average between two readings of the machine's ticks; null without both or without time between them.</summary>
+    internal static double? BusyCores((long Busy, long All)? start, (long Busy, long All)? end, int cores) =>
+        start is { } s && end is { } e && e.All > s.All ? cores * (double)(e.Busy - s.Busy) / (e.All - s.All) : null;
+
+    internal readonly record struct Costs(double? ServerCpuMicroseconds, double ClientCpuMicroseconds, double? ServerSwitches, double? ClientSwitches, double? MachineBusyCores)
     {
         /// <summary>Adds the figures that were measured to <paramref name="result"/>.</summary>
         internal ScenarioResult AddTo(ScenarioResult result)
@@ -44,6 +52,11 @@ internal readonly record struct CostMeter(ServerUnderTest Server, TimeSpan? Serv
             if (ClientSwitches is { } clientSwitches)
             {
                 result.Add("client_context_switches_per_msg", clientSwitches, "load tool context switches per message");
+            }
+
+            if (MachineBusyCores is { } busyCores)
+            {
+                result.Add("machine_busy_cores", busyCores, $"cores busy on the machine (of {Environment.ProcessorCount})");
             }
 
             return result;

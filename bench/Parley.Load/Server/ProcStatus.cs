@@ -36,6 +36,34 @@ internal static class ProcStatus
         }
     }
 
+    /// <summary>
+    /// The whole machine's CPU time so far, in clock ticks, from the first line of /proc/stat: busy
+    /// (user, nice, system, irq, softirq) and all (busy, idle, iowait and steal); null when it cannot
+    /// be read. Both processes, the kernel's own threads and anything else on the machine count.
+    /// </summary>
+    internal static (long Busy, long All)? MachineTicks() => MachineTicks("/proc/stat");
+
+    internal static (long Busy, long All)? MachineTicks(string path)
+    {
+        try
+        {
+            using var reader = new StreamReader(path);
+            var fields = reader.ReadLine()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields is null || fields.Length < 9 || fields[0] != "cpu")
+            {
+                return null;
+            }
+
+            var ticks = fields[1..9].Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+            var busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6];
+            return (busy, ticks.Sum());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The sum of the named "name: value [unit]" lines of a status file, or null when it cannot be read.</summary>
     private static long? Sum(string path, string[] fields)
     {
