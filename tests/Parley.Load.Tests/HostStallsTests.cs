@@ -4,7 +4,11 @@ using Parley.Load.Server;
 
 namespace Parley.Load.Tests;
 
-/// <summary>How the load tool tells a host that pauses the machine from the code it measures.</summary>
+/// <summary>
+/// How the load tool tells a host that pauses the machine from the code it measures. The probe
+/// keeps every core busy, so these run alone, not beside the scenarios' real servers.
+/// </summary>
+[Collection(WholeMachine.Name)]
 public sealed class HostStallsTests
 {
     [Fact]
@@ -45,30 +49,35 @@ public sealed class HostStallsTests
     }
 
     [Fact]
-    public void TheMachinesBusyCoresComeFromProcStat()
+    public void TheMachinesBusyCoresComeFromItsIdleClock()
     {
         var path = Path.GetTempFileName();
         try
         {
-            // user nice system idle iowait irq softirq steal guest guest_nice
-            File.WriteAllText(path, "cpu  100 5 40 800 10 3 2 0 0 0\ncpu0 50 2 20 400 5 1 1 0 0 0\n");
-            var start = ProcStatus.MachineTicks(path);
-            Assert.Equal((150L, 960L), start);
+            File.WriteAllText(path, "1000.50 1800.25\n");
+            var start = ProcStatus.MachineIdle(path);
+            Assert.Equal((1000.50, 1800.25), start);
 
-            File.WriteAllText(path, "cpu  250 5 90 850 10 3 2 0 0 0\n");
-            var end = ProcStatus.MachineTicks(path);
-
-            // 200 of the 250 ticks between the readings were busy: 1.6 of 2 cores.
+            // 10 s later the two cores had been idle 4 s between them: 1.6 busy.
+            File.WriteAllText(path, "1010.50 1804.25\n");
+            var end = ProcStatus.MachineIdle(path);
             Assert.Equal(1.6, CostMeter.BusyCores(start, end, 2)!.Value, 3);
             Assert.Null(CostMeter.BusyCores(start, null, 2));
             Assert.Null(CostMeter.BusyCores(start, start, 2));
 
-            File.WriteAllText(path, "intr 1 2 3\n");
-            Assert.Null(ProcStatus.MachineTicks(path));
+            File.WriteAllText(path, "not a number\n");
+            Assert.Null(ProcStatus.MachineIdle(path));
         }
         finally
         {
             File.Delete(path);
         }
     }
+}
+
+/// <summary>Tests that occupy every core run after the others, one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class WholeMachine
+{
+    internal const string Name = "whole machine";
 }

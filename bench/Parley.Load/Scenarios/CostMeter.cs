@@ -12,10 +12,10 @@ namespace Parley.Load.Scenarios;
 /// cores had to give divided by the rate (idle threads spin until the next message), not what a
 /// message needs, and a VM may be paused by its host (docs/performance.md, Session 9).
 /// </summary>
-internal readonly record struct CostMeter(ServerUnderTest Server, TimeSpan? ServerCpu, TimeSpan ClientCpu, long? ServerSwitches, long? ClientSwitches, (long Busy, long All)? Machine)
+internal readonly record struct CostMeter(ServerUnderTest Server, TimeSpan? ServerCpu, TimeSpan ClientCpu, long? ServerSwitches, long? ClientSwitches, (double Uptime, double Idle)? Machine)
 {
     internal static CostMeter Start(ServerUnderTest server) =>
-        new(server, server.CpuTime(), Process.GetCurrentProcess().TotalProcessorTime, server.ContextSwitchCount(), ProcStatus.ContextSwitches(Environment.ProcessId), ProcStatus.MachineTicks());
+        new(server, server.CpuTime(), Process.GetCurrentProcess().TotalProcessorTime, server.ContextSwitchCount(), ProcStatus.ContextSwitches(Environment.ProcessId), ProcStatus.MachineIdle());
 
     /// <summary>The costs since <see cref="Start"/>, per message of <paramref name="delivered"/>.</summary>
     internal Costs PerMessage(long delivered)
@@ -26,12 +26,12 @@ internal readonly record struct CostMeter(ServerUnderTest Server, TimeSpan? Serv
             (Process.GetCurrentProcess().TotalProcessorTime - ClientCpu).TotalMicroseconds / perMessage,
             Server.ContextSwitchCount() - ServerSwitches is { } serverSwitches ? (double)serverSwitches / perMessage : null,
             ProcStatus.ContextSwitches(Environment.ProcessId) - ClientSwitches is { } clientSwitches ? (double)clientSwitches / perMessage : null,
-            BusyCores(Machine, ProcStatus.MachineTicks(), Environment.ProcessorCount));
+            BusyCores(Machine, ProcStatus.MachineIdle(), Environment.ProcessorCount));
     }
 
-    /// <summary>Cores busy on average between two readings of the machine's ticks; null without both or without time between them.</summary>
-    internal static double? BusyCores((long Busy, long All)? start, (long Busy, long All)? end, int cores) =>
-        start is { } s && end is { } e && e.All > s.All ? cores * (double)(e.Busy - s.Busy) / (e.All - s.All) : null;
+    /// <summary>Cores busy on average between two readings of the machine's idle clock; null without both or without time between them.</summary>
+    internal static double? BusyCores((double Uptime, double Idle)? start, (double Uptime, double Idle)? end, int cores) =>
+        start is { } s && end is { } e && e.Uptime > s.Uptime ? Math.Clamp(cores - ((e.Idle - s.Idle) / (e.Uptime - s.Uptime)), 0, cores) : null;
 
     internal readonly record struct Costs(double? ServerCpuMicroseconds, double ClientCpuMicroseconds, double? ServerSwitches, double? ClientSwitches, double? MachineBusyCores)
     {
