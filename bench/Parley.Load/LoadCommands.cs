@@ -63,8 +63,9 @@ internal static class LoadCommands
     private static Command HostStallsCommand()
     {
         var phaseSeconds = new Option<double>("--seconds") { Description = "Length of each phase.", DefaultValueFactory = _ => 5 };
+        var fileDirectory = new Option<string?>("--dir") { Description = "Where the fsync phase writes its file (default $TMPDIR): the disk the server's data is on." };
         var command = new Command("host-stalls", "Whether the machine stops running this process: every core spinning, then beside an fsync loop; stalls and their period.");
-        foreach (var option in new Option[] { phaseSeconds, Data, Json, Out, Label })
+        foreach (var option in new Option[] { phaseSeconds, fileDirectory, Json, Out, Label })
         {
             command.Options.Add(option);
         }
@@ -72,7 +73,7 @@ internal static class LoadCommands
         command.SetAction(parse =>
         {
             var duration = TimeSpan.FromSeconds(parse.GetValue(phaseSeconds));
-            var directory = parse.GetValue(Data) ?? Path.GetTempPath();
+            var directory = parse.GetValue(fileDirectory) ?? Path.GetTempPath();
             var alone = HostStalls.Measure(duration, disk: false, directory);
             var withDisk = HostStalls.Measure(duration, disk: true, directory);
             var result = new ScenarioResult("host-stalls", "none")
