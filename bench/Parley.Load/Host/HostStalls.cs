@@ -30,10 +30,13 @@ internal static class HostStalls
         internal double? PeriodMilliseconds => Period(Stalls);
     }
 
-    /// <summary>Spins one thread per core for <paramref name="duration"/>, and with <paramref name="disk"/> also writes and fsyncs a file in <paramref name="directory"/>.</summary>
-    internal static Phase Measure(TimeSpan duration, bool disk, string directory)
+    /// <summary>
+    /// Spins <paramref name="threads"/> threads (one per core unless told) for <paramref name="duration"/>,
+    /// and with <paramref name="disk"/> also writes and fsyncs a file in <paramref name="directory"/>.
+    /// </summary>
+    internal static Phase Measure(TimeSpan duration, bool disk, string directory, int? threads = null)
     {
-        var cores = Environment.ProcessorCount;
+        var cores = threads ?? Environment.ProcessorCount;
         var start = Stopwatch.GetTimestamp();
         var end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var found = new List<Stall>[cores];
