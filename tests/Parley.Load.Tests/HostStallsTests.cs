@@ -6,8 +6,8 @@ namespace Parley.Load.Tests;
 
 /// <summary>
 /// How the load tool tells a host that pauses the machine from the code it measures. The probe is
-/// run here with one spinning thread, not one per core: beside the scenarios' real servers, a
-/// probe filling every core made the offline drain report a duplicate (see issue 8's notes).
+/// run here with one spinning thread, not one per core, so that it leaves a core to the scenario
+/// tests' real servers running beside it.
 /// </summary>
 public sealed class HostStallsTests
 {

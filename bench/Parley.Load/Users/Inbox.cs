@@ -79,6 +79,12 @@ internal sealed class Inbox : IAsyncDisposable
                     continue;
                 }
 
+                if (user.AlreadyReceived(envelope.MessageId))
+                {
+                    acks.Writer.TryWrite(envelope.MessageId);
+                    continue;
+                }
+
                 byte[] plaintext;
                 try
                 {
@@ -96,6 +102,7 @@ internal sealed class Inbox : IAsyncDisposable
                 }
 
                 // Acked once handed over, as a client acks once it has stored the message.
+                user.Received(envelope.MessageId);
                 onMessage(envelope.Sender, plaintext);
                 Interlocked.Increment(ref delivered);
                 acks.Writer.TryWrite(envelope.MessageId);

@@ -30,6 +30,7 @@ internal sealed class LoadUser(string name, IdentityKeyPair identity) : IAsyncDi
 
     internal ServerConnection Server => Connection ?? throw new InvalidOperationException($"{Name} is not connected");
 
+    private readonly HashSet<ByteString> received = [];
     private Outbox? outbox;
 
     /// <summary>
@@ -150,6 +151,27 @@ internal sealed class LoadUser(string name, IdentityKeyPair identity) : IAsyncDi
         }
 
         return plaintext;
+    }
+
+    /// <summary>
+    /// Whether an envelope with this id was already decrypted: the server delivers at least once (an
+    /// ack lost with a closed stream means a push again), and a client drops a repeat by its id
+    /// (api.proto, Receive) before its ratchet would reject it as a replay.
+    /// </summary>
+    internal bool AlreadyReceived(ByteString id)
+    {
+        lock (received)
+        {
+            return received.Contains(id);
+        }
+    }
+
+    internal void Received(ByteString id)
+    {
+        lock (received)
+        {
+            received.Add(id);
+        }
     }
 
     private RatchetSession? Session(string peer)
