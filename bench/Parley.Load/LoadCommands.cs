@@ -77,7 +77,7 @@ internal static class LoadCommands
             var alone = HostStalls.Measure(duration, disk: false, directory);
             var withDisk = HostStalls.Measure(duration, disk: true, directory);
             var result = new ScenarioResult("host-stalls", "none")
-                .Add("cores", alone.Cores, "cores, each spun by one thread")
+                .Add("cores", alone.Threads, "cores, each spun by one thread")
                 .Add("cpu_only_stall_ms_per_s", alone.StalledMillisecondsPerSecond, "spinning only: ms per s each core did not run")
                 .Add("cpu_only_longest_stall_ms", alone.LongestMilliseconds, "spinning only: longest stall ms")
                 .Add("with_disk_stall_ms_per_s", withDisk.StalledMillisecondsPerSecond, "with an fsync loop: ms per s each core did not run")

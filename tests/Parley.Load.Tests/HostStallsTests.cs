@@ -43,7 +43,7 @@ public sealed class HostStallsTests
     {
         var phase = HostStalls.Measure(TimeSpan.FromMilliseconds(200), disk: true, Path.Combine(Path.GetTempPath(), $"parley-stalls-{Guid.NewGuid():N}"), threads: 1);
 
-        Assert.Equal(1, phase.Cores);
+        Assert.Equal(1, phase.Threads);
         Assert.True(phase.Fsyncs > 0, "the disk phase wrote and synced nothing");
         Assert.All(phase.Stalls, s => Assert.True(s.Milliseconds > 1 && s.EndMilliseconds <= 200 + s.Milliseconds + 50));
     }

@@ -18,10 +18,10 @@ internal static class HostStalls
     /// <summary>One gap: when it ended, in milliseconds from the phase's start, and how long it was.</summary>
     internal readonly record struct Stall(double EndMilliseconds, double Milliseconds);
 
-    internal sealed record Phase(TimeSpan Duration, int Cores, IReadOnlyList<Stall> Stalls, long Fsyncs)
+    internal sealed record Phase(TimeSpan Duration, int Threads, IReadOnlyList<Stall> Stalls, long Fsyncs)
     {
-        /// <summary>Milliseconds each core did not run, per second.</summary>
-        internal double StalledMillisecondsPerSecond => Stalls.Sum(s => s.Milliseconds) / Cores / Duration.TotalSeconds;
+        /// <summary>Milliseconds each spinning thread did not run, per second.</summary>
+        internal double StalledMillisecondsPerSecond => Stalls.Sum(s => s.Milliseconds) / Threads / Duration.TotalSeconds;
 
         internal double LongestMilliseconds => Stalls.Count == 0 ? 0 : Stalls.Max(s => s.Milliseconds);
 
@@ -36,11 +36,11 @@ internal static class HostStalls
     /// </summary>
     internal static Phase Measure(TimeSpan duration, bool disk, string directory, int? threads = null)
     {
-        var cores = threads ?? Environment.ProcessorCount;
+        var count = threads ?? Environment.ProcessorCount;
         var start = Stopwatch.GetTimestamp();
         var end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        var found = new List<Stall>[cores];
-        var spinners = Enumerable.Range(0, cores).Select(core => new Thread(() => found[core] = Spin(start, end)) { IsBackground = true }).ToArray();
+        var found = new List<Stall>[count];
+        var spinners = Enumerable.Range(0, count).Select(i => new Thread(() => found[i] = Spin(start, end)) { IsBackground = true }).ToArray();
         foreach (var spinner in spinners)
         {
             spinner.Start();
@@ -52,7 +52,7 @@ internal static class HostStalls
             spinner.Join();
         }
 
-        return new Phase(duration, cores, found.SelectMany(f => f).OrderBy(s => s.EndMilliseconds).ToList(), fsyncs);
+        return new Phase(duration, count, found.SelectMany(f => f).OrderBy(s => s.EndMilliseconds).ToList(), fsyncs);
     }
 
     /// <summary>
