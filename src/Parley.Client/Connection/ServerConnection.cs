@@ -22,7 +22,7 @@ public sealed class ServerConnection : IAsyncDisposable
     {
         Server = server;
         this.channel = channel;
-        var invoker = channel.Intercept(new BearerTokenInterceptor(token));
+        var invoker = channel.Intercept(new WriteBuffering.Interceptor()).Intercept(new BearerTokenInterceptor(token));
         Accounts = new Accounts.AccountsClient(invoker);
         Directory = new Api.Directory.DirectoryClient(invoker);
         Mailbox = new Mailbox.MailboxClient(invoker);
@@ -70,7 +70,7 @@ public sealed class ServerConnection : IAsyncDisposable
         };
         var channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions
         {
-            HttpHandler = handler,
+            HttpHandler = new WriteBuffering.Handler(handler),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = 4 * 1024 * 1024,
         });
