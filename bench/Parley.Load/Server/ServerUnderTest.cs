@@ -278,6 +278,8 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
+        // The load tool's own runtime setting (Properties/launchSettings.json); the server runs as its users run it.
+        info.Environment.Remove("DOTNET_ReadyToRun");
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;
