@@ -108,10 +108,11 @@ public sealed class WriteBufferingTests
         }
     }
 
-    private sealed class RecordingBody : Stream
+    /// <summary>The request body as the connection would take it: bytes buffered, and the flushes that sent some.</summary>
+    private sealed class RecordingBody : MemoryStream
     {
+        private readonly Lock gate = new();
         private int flushes;
-        private long bytes;
         private long flushedBytes;
         private int messages;
 
@@ -119,33 +120,50 @@ public sealed class WriteBufferingTests
         /// Flushes that sent data. The request's start flushes its headers before any message; that
         /// one is not counted.
         /// </summary>
-        public int Flushes => Volatile.Read(ref flushes);
-
-        public long Bytes => Interlocked.Read(ref bytes);
-
-        /// <summary>gRPC messages written: each starts with its 5-byte length prefix, written whole here.</summary>
-        public int Messages => Volatile.Read(ref messages);
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
+        public int Flushes
         {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
+            get
+            {
+                lock (gate)
+                {
+                    return flushes;
+                }
+            }
         }
 
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
+        public long Bytes
         {
-            Interlocked.Add(ref bytes, buffer.Length);
-            Interlocked.Increment(ref messages);
+            get
+            {
+                lock (gate)
+                {
+                    return Length;
+                }
+            }
+        }
+
+        /// <summary>gRPC messages written: Grpc.Net.Client writes each, prefix and body, in one call.</summary>
+        public int Messages
+        {
+            get
+            {
+                lock (gate)
+                {
+                    return messages;
+                }
+            }
+        }
+
+        // MemoryStream's span overload calls back into this one when subclassed.
+        public override void Write(ReadOnlySpan<byte> buffer) => Write(buffer.ToArray(), 0, buffer.Length);
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            lock (gate)
+            {
+                base.Write(buffer, offset, count);
+                messages++;
+            }
         }
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -156,16 +174,19 @@ public sealed class WriteBufferingTests
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            Write(buffer.AsSpan(offset, count));
+            Write(buffer, offset, count);
             return Task.CompletedTask;
         }
 
         public override void Flush()
         {
-            var written = Bytes;
-            if (Interlocked.Exchange(ref flushedBytes, written) != written)
+            lock (gate)
             {
-                Interlocked.Increment(ref flushes);
+                if (Length != flushedBytes)
+                {
+                    flushedBytes = Length;
+                    flushes++;
+                }
             }
         }
 
@@ -174,11 +195,5 @@ public sealed class WriteBufferingTests
             Flush();
             return Task.CompletedTask;
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
