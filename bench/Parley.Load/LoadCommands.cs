@@ -160,7 +160,7 @@ internal static class LoadCommands
 
             if (settings.Anchor)
             {
-                await AddAnchorAsync(result, parse.GetValue(AnchorDir), cancellationToken);
+                await AddAnchorAsync(result, settings, parse.GetValue(AnchorDir), cancellationToken);
             }
 
             result.Print(settings);
@@ -173,7 +173,7 @@ internal static class LoadCommands
         }
     }
 
-    private static async Task AddAnchorAsync(ScenarioResult result, string? anchorDirectory, CancellationToken cancellationToken)
+    private static async Task AddAnchorAsync(ScenarioResult result, LoadSettings settings, string? anchorDirectory, CancellationToken cancellationToken)
     {
         switch (result.Scenario)
         {
@@ -194,6 +194,29 @@ internal static class LoadCommands
                         .Add("anchor_mosquitto_nodelay_rtt_ms_p99", p99, "Mosquitto TCP_NODELAY RTT p99 ms (same run)")
                         .Add("ratio_rtt_p50_vs_mosquitto", (result.Get("rtt_ms_p50") ?? 0) / p50, "Parley RTT p50 / Mosquitto")
                         .Add("ratio_latency_p99_vs_mosquitto_rtt_p99", (result.Get("latency_ms_p99") ?? 0) / p99, "Parley p99 / Mosquitto RTT p99");
+                }
+
+                // The same schedule through Mosquitto: what this machine allows at that rate.
+                var paced = await MosquittoAnchor.MeasurePacedLatencyAsync(
+                    anchorDirectory,
+                    (int)(result.Get("pairs") ?? 10),
+                    result.Get("offered_msgs_per_s") ?? 0,
+                    (int)(result.Get("messages") ?? 0),
+                    settings.MaxDuration,
+                    cancellationToken);
+                if (paced is { } anchor)
+                {
+                    result.Add("anchor_mosquitto_paced_latency_ms_p50", anchor.P50, "Mosquitto at the same rate: latency p50 ms")
+                        .Add("anchor_mosquitto_paced_latency_ms_p90", anchor.P90, "Mosquitto at the same rate: latency p90 ms")
+                        .Add("anchor_mosquitto_paced_latency_ms_p99", anchor.P99, "Mosquitto at the same rate: latency p99 ms")
+                        .Add("anchor_mosquitto_paced_latency_ms_p999", anchor.P999, "Mosquitto at the same rate: latency p99.9 ms")
+                        .Add("anchor_mosquitto_paced_lagged", anchor.Lagged, "Mosquitto at the same rate: sends started late by > 1 ms");
+                    if (anchor.MachineBusyCores is { } busy)
+                    {
+                        result.Add("anchor_mosquitto_paced_machine_busy_cores", busy, "Mosquitto at the same rate: machine busy cores");
+                    }
+
+                    result.Add("ratio_latency_p99_vs_mosquitto_paced", (result.Get("latency_ms_p99") ?? 0) / anchor.P99, "Parley p99 / Mosquitto p99 at the same rate");
                 }
 
                 break;

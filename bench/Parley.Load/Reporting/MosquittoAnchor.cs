@@ -11,7 +11,8 @@ namespace Parley.Load.Reporting;
 /// 10,000 x 256 B, window 20), and the round trip by its bench-mqtt.mjs ping-pong against a private
 /// Mosquitto with set_tcp_nodelay (mosquitto-nodelay.conf): the default 44 ms round trip is Nagle's
 /// algorithm against delayed ACK, not Mosquitto's processing time. Both run from a temporary copy of
-/// the directory, because the npm package is installed beside the scripts.
+/// the directory, because the npm package is installed beside the scripts. And the latency
+/// scenario's own schedule offered to Mosquitto (<see cref="MosquittoPacedLatency"/>).
 /// </summary>
 internal static class MosquittoAnchor
 {
@@ -38,52 +39,31 @@ internal static class MosquittoAnchor
             return null;
         }
 
-        var data = Directory.CreateTempSubdirectory("parley-mosquitto-");
-        Process? broker = null;
-        try
+        await using var broker = await PrivateMosquitto.StartAsync(cancellationToken);
+        if (broker is null)
         {
-            // mosquitto drops root privileges to its own user, which must be able to write here (0777).
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(data.FullName, (UnixFileMode)0b111_111_111);
-            }
-
-            var port = Parley.Scale.Infrastructure.RedisServer.FreePort();
-            var config = Path.Combine(data.FullName, "mosquitto.conf");
-            await File.WriteAllTextAsync(
-                config,
-                $"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {data.FullName}/\nmax_queued_messages 200000\nset_tcp_nodelay true\n",
-                cancellationToken);
-            broker = Process.Start(new ProcessStartInfo("mosquitto", ["-c", config]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })
-                ?? throw new InvalidOperationException("cannot start mosquitto");
-            if (!await WaitForPortAsync(port, broker, cancellationToken))
-            {
-                await Console.Error.WriteLineAsync($"parley-load: mosquitto did not listen on port {port}");
-                return null;
-            }
-
-            var json = await RunForJsonAsync("node", [Path.Combine(copy, "bench-mqtt.mjs"), "pingpong", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--count", "1000"], copy, "the Mosquitto ping-pong", cancellationToken);
-            return json is { } j
-                && j.TryGetProperty("rtt_ms_p50", out var p50) && p50.ValueKind == JsonValueKind.Number
-                && j.TryGetProperty("rtt_ms_p99", out var p99) && p99.ValueKind == JsonValueKind.Number
-                ? (p50.GetDouble(), p99.GetDouble())
-                : null;
+            return null;
         }
-        finally
+
+        var json = await RunForJsonAsync("node", [Path.Combine(copy, "bench-mqtt.mjs"), "pingpong", "--port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--count", "1000"], copy, "the Mosquitto ping-pong", cancellationToken);
+        return json is { } j
+            && j.TryGetProperty("rtt_ms_p50", out var p50) && p50.ValueKind == JsonValueKind.Number
+            && j.TryGetProperty("rtt_ms_p99", out var p99) && p99.ValueKind == JsonValueKind.Number
+            ? (p50.GetDouble(), p99.GetDouble())
+            : null;
+    }
+
+    /// <summary>The latency scenario's schedule offered to a private Mosquitto (<see cref="MosquittoPacedLatency"/>), or null when it cannot run here.</summary>
+    internal static async Task<MosquittoPacedLatency.Result?> MeasurePacedLatencyAsync(string? anchorDirectory, int pairs, double rate, int total, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var copy = CopyAnchor(anchorDirectory);
+        if (copy is null || !await EnsureToolsAsync(copy, cancellationToken))
         {
-            if (broker is not null)
-            {
-                if (!broker.HasExited)
-                {
-                    broker.Kill(entireProcessTree: true);
-                    await broker.WaitForExitAsync(CancellationToken.None);
-                }
-
-                broker.Dispose();
-            }
-
-            data.Delete(recursive: true);
+            return null;
         }
+
+        await using var broker = await PrivateMosquitto.StartAsync(cancellationToken);
+        return broker is null ? null : await MosquittoPacedLatency.MeasureAsync(broker.Port, pairs, rate, total, limit, cancellationToken);
     }
 
     /// <summary>mosquitto and the mqtt npm package, installed as mosquitto-anchor.sh installs them.</summary>
@@ -169,25 +149,6 @@ internal static class MosquittoAnchor
         }
 
         return copy;
-    }
-
-    private static async Task<bool> WaitForPortAsync(int port, Process broker, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 50 && !broker.HasExited; attempt++)
-        {
-            using var client = new TcpClient();
-            try
-            {
-                await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
-                return true;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100, cancellationToken);
-            }
-        }
-
-        return false;
     }
 
     private static string? Locate()

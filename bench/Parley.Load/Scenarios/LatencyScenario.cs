@@ -108,8 +108,6 @@ internal static class LatencyScenario
             var inFlight = new SemaphoreSlim(4096);
             var sends = new List<Task>(total);
 
-            // One thread paces every send at its due time: each is encrypted and queued on its
-            // sender's stream right there, so that the schedule is what reaches the server.
             async Task SendOneAsync(int pair, int sequence)
             {
                 try
@@ -122,38 +120,9 @@ internal static class LatencyScenario
                 }
             }
 
-            var pacing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var pacer = new Thread(() =>
-            {
-                try
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    var ticksPerMessage = Stopwatch.Frequency / rate;
-                    for (var k = 0; k < total; k++)
-                    {
-                        var due = started + (long)(k * ticksPerMessage);
-                        Pacer.SleepUntil(due);
-                        inFlight.Wait(deadline.Token);
-                        if (Stopwatch.GetTimestamp() - due > Stopwatch.Frequency / 1000)
-                        {
-                            lagged++;
-                        }
-
-                        sends.Add(SendOneAsync(k % pairs.Count, k / pairs.Count));
-                    }
-
-                    pacing.SetResult();
-                }
-#pragma warning disable CA1031 // the pacer's failure is the run's, handed to the awaiting task
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    pacing.SetException(e);
-                }
-            })
-            { IsBackground = true, Name = "parley-load-pacer" };
-            pacer.Start();
-            await pacing.Task;
+            // Each send is encrypted and queued on its sender's stream on the pacer's thread, so
+            // that the schedule is what reaches the server.
+            lagged = await Pacer.OfferAsync(rate, total, inFlight, k => sends.Add(SendOneAsync(k % pairs.Count, k / pairs.Count)), deadline.Token);
             await Task.WhenAll(sends);
             while (pairs.Delivered - baseline < total)
             {

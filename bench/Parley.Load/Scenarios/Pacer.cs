@@ -13,6 +13,49 @@ internal static partial class Pacer
     private const int ClockMonotonic = 1;
     private const long NanosecondsPerSecond = 1_000_000_000;
 
+    /// <summary>
+    /// Starts send k of <paramref name="total"/> at start + k/<paramref name="rate"/> on a thread of
+    /// its own (open loop: whatever happened to the ones before), each once <paramref name="inFlight"/>
+    /// lets it; <paramref name="send"/> must return at its first wait and release a slot when done.
+    /// Returns how many sends started over 1 ms late: the schedule the receiver saw was not the one offered.
+    /// </summary>
+    internal static Task<long> OfferAsync(double rate, int total, SemaphoreSlim inFlight, Action<int> send, CancellationToken cancellationToken)
+    {
+        var offered = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pacer = new Thread(() =>
+        {
+            try
+            {
+                var lagged = 0L;
+                var started = Stopwatch.GetTimestamp();
+                var ticksPerMessage = Stopwatch.Frequency / rate;
+                for (var k = 0; k < total; k++)
+                {
+                    var due = started + (long)(k * ticksPerMessage);
+                    SleepUntil(due);
+                    inFlight.Wait(cancellationToken);
+                    if (Stopwatch.GetTimestamp() - due > Stopwatch.Frequency / 1000)
+                    {
+                        lagged++;
+                    }
+
+                    send(k);
+                }
+
+                offered.SetResult(lagged);
+            }
+#pragma warning disable CA1031 // the pacer's failure is the run's, handed to the awaiting task
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                offered.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "parley-load-pacer" };
+        pacer.Start();
+        return offered.Task;
+    }
+
     /// <summary>Blocks the calling thread until <paramref name="due"/> (a <see cref="Stopwatch"/> timestamp).</summary>
     internal static void SleepUntil(long due)
     {

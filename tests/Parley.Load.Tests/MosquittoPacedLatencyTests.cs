@@ -1,0 +1,39 @@
+using Parley.Load.Reporting;
+
+namespace Parley.Load.Tests;
+
+/// <summary>
+/// The latency anchor against a real private Mosquitto (the binary the CI installs): every publish
+/// of the schedule is received once and timed. No assertion on speed.
+/// </summary>
+public sealed class MosquittoPacedLatencyTests
+{
+    [Fact]
+    public async Task TheScheduleThroughMosquitto_IsReceivedAndTimedInFull()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await using var broker = await PrivateMosquitto.StartAsync(timeout.Token);
+        Assert.NotNull(broker);
+
+        var result = await MosquittoPacedLatency.MeasureAsync(broker.Port, pairs: 3, rate: 300, total: 90, TimeSpan.FromSeconds(60), timeout.Token);
+
+        Assert.Equal(90, result.Delivered);
+        Assert.True(result.P50 > 0);
+        Assert.True(result.P99 >= result.P50);
+        Assert.True(result.P999 >= result.P99);
+    }
+
+    [Fact]
+    public async Task TheBroker_IsStoppedAndItsDataRemovedOnDispose()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var broker = await PrivateMosquitto.StartAsync(timeout.Token);
+        Assert.NotNull(broker);
+        var port = broker.Port;
+
+        await broker.DisposeAsync();
+
+        using var client = new System.Net.Sockets.TcpClient();
+        await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => client.ConnectAsync(System.Net.IPAddress.Loopback, port, timeout.Token).AsTask());
+    }
+}
