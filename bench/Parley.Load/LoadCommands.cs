@@ -210,7 +210,9 @@ internal static class LoadCommands
                         .Add("anchor_mosquitto_paced_latency_ms_p90", anchor.P90, "Mosquitto at the same rate: latency p90 ms")
                         .Add("anchor_mosquitto_paced_latency_ms_p99", anchor.P99, "Mosquitto at the same rate: latency p99 ms")
                         .Add("anchor_mosquitto_paced_latency_ms_p999", anchor.P999, "Mosquitto at the same rate: latency p99.9 ms")
-                        .Add("anchor_mosquitto_paced_lagged", anchor.Lagged, "Mosquitto at the same rate: sends started late by > 1 ms");
+                        .Add("anchor_mosquitto_paced_lagged", anchor.Lagged, "Mosquitto at the same rate: sends started late by > 1 ms")
+                        .Add("anchor_mosquitto_paced_broker_cpu_us_per_msg", anchor.BrokerCpuMicroseconds, "Mosquitto at the same rate: broker CPU µs/msg")
+                        .Add("anchor_mosquitto_paced_client_cpu_us_per_msg", anchor.ClientCpuMicroseconds, "Mosquitto at the same rate: MQTTnet clients' CPU µs/msg");
                     if (anchor.MachineBusyCores is { } busy)
                     {
                         result.Add("anchor_mosquitto_paced_machine_busy_cores", busy, "Mosquitto at the same rate: machine busy cores");

@@ -15,12 +15,15 @@ public sealed class MosquittoPacedLatencyTests
         await using var broker = await PrivateMosquitto.StartAsync(timeout.Token);
         Assert.NotNull(broker);
 
-        var result = await MosquittoPacedLatency.MeasureAsync(broker.Port, pairs: 3, rate: 300, total: 90, TimeSpan.FromSeconds(60), timeout.Token);
+        var result = await MosquittoPacedLatency.MeasureAsync(broker, pairs: 3, rate: 300, total: 90, TimeSpan.FromSeconds(60), timeout.Token);
 
         Assert.Equal(90, result.Delivered);
         Assert.True(result.P50 > 0);
         Assert.True(result.P99 >= result.P50);
         Assert.True(result.P999 >= result.P99);
+        // Both ends did work for every message: zero means the processes were misread.
+        Assert.True(result.BrokerCpuMicroseconds > 0);
+        Assert.True(result.ClientCpuMicroseconds > 0);
     }
 
     [Fact]

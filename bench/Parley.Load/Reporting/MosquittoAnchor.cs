@@ -63,7 +63,7 @@ internal static class MosquittoAnchor
         }
 
         await using var broker = await PrivateMosquitto.StartAsync(cancellationToken);
-        return broker is null ? null : await MosquittoPacedLatency.MeasureAsync(broker.Port, pairs, rate, total, limit, cancellationToken);
+        return broker is null ? null : await MosquittoPacedLatency.MeasureAsync(broker, pairs, rate, total, limit, cancellationToken);
     }
 
     /// <summary>mosquitto and the mqtt npm package, installed as mosquitto-anchor.sh installs them.</summary>

@@ -21,11 +21,13 @@ internal static class MosquittoPacedLatency
     private const int PayloadBytes = 256;
     private const long HighestMicroseconds = 60_000_000;
 
-    internal readonly record struct Result(long Delivered, double P50, double P90, double P99, double P999, long Lagged, double? MachineBusyCores);
+    /// <summary>The percentiles in ms; CPU per message of the broker and of this process (both ends' clients) over the offered phase.</summary>
+    internal readonly record struct Result(long Delivered, double P50, double P90, double P99, double P999, long Lagged, double BrokerCpuMicroseconds, double ClientCpuMicroseconds, double? MachineBusyCores);
 
-    /// <summary>Offers <paramref name="total"/> publishes at <paramref name="rate"/> over <paramref name="pairs"/> publisher→subscriber pairs on the broker at <paramref name="port"/>.</summary>
-    internal static async Task<Result> MeasureAsync(int port, int pairs, double rate, int total, TimeSpan limit, CancellationToken cancellationToken)
+    /// <summary>Offers <paramref name="total"/> publishes at <paramref name="rate"/> over <paramref name="pairs"/> publisher→subscriber pairs through <paramref name="broker"/>.</summary>
+    internal static async Task<Result> MeasureAsync(PrivateMosquitto broker, int pairs, double rate, int total, TimeSpan limit, CancellationToken cancellationToken)
     {
+        var port = broker.Port;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(limit);
         var factory = new MqttClientFactory();
@@ -74,6 +76,8 @@ internal static class MosquittoPacedLatency
             }
 
             var machine = ProcStatus.MachineIdle();
+            var brokerCpu = broker.CpuTime();
+            var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
             var lagged = await Pacer.OfferAsync(rate, total, inFlight, k => publishes.Add(PublishOneAsync(publishers[k % pairs].Client, publishers[k % pairs].Topic)), deadline.Token);
             await Task.WhenAll(publishes);
             while (Interlocked.Read(ref delivered) < total)
@@ -82,8 +86,10 @@ internal static class MosquittoPacedLatency
             }
 
             var busy = CostMeter.BusyCores(machine, ProcStatus.MachineIdle(), Environment.ProcessorCount);
+            var brokerPerMessage = (broker.CpuTime() - brokerCpu).TotalMicroseconds / total;
+            var clientPerMessage = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalMicroseconds / total;
             static double Ms(HistogramBase h, double percentile) => h.GetValueAtPercentile(percentile) / 1000.0;
-            return new Result(Interlocked.Read(ref delivered), Ms(histogram, 50), Ms(histogram, 90), Ms(histogram, 99), Ms(histogram, 99.9), lagged, busy);
+            return new Result(Interlocked.Read(ref delivered), Ms(histogram, 50), Ms(histogram, 90), Ms(histogram, 99), Ms(histogram, 99.9), lagged, brokerPerMessage, clientPerMessage, busy);
         }
         finally
         {

@@ -48,6 +48,16 @@ internal static class Plots
             anchor.LinePattern = LinePattern.Dotted;
         }
 
+        // The latest run's schedule through Mosquitto (latency --anchor, since session 11).
+        if (latest.LastOrDefault(r => Number(r, "anchor_mosquitto_paced_latency_ms_p99") is not null) is { ValueKind: JsonValueKind.Object } paced)
+        {
+            var ys = Percentiles.Select(p => Number(paced, "anchor_mosquitto_paced_" + p) is { } ms && ms > 0 ? Math.Log10(ms) : double.NaN).ToArray();
+            var line = plot.Add.Scatter(Enumerable.Range(0, ys.Length).Select(i => (double)i).ToArray(), ys);
+            line.LegendText = $"Mosquitto, {Series(paced)}'s schedule, same run @ {Number(paced, "offered_msgs_per_s"):N0} msgs/s";
+            line.LinePattern = LinePattern.Dotted;
+            line.MarkerSize = 8;
+        }
+
         plot.Axes.Bottom.SetTicks([0, 1, 2, 3], ["p50", "p90", "p99", "p99.9"]);
         var ticks = new ScottPlot.TickGenerators.NumericAutomatic
         {

@@ -23,6 +23,13 @@ internal sealed class PrivateMosquitto : IAsyncDisposable
 
     internal int Port { get; }
 
+    /// <summary>CPU time (user + system) the broker has used so far.</summary>
+    internal TimeSpan CpuTime()
+    {
+        broker.Refresh();
+        return broker.TotalProcessorTime;
+    }
+
     /// <summary>Starts the broker and waits until it listens; null (with one line on stderr) when it cannot start.</summary>
     internal static async Task<PrivateMosquitto?> StartAsync(CancellationToken cancellationToken)
     {
