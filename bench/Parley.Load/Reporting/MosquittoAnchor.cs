@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 
 namespace Parley.Load.Reporting;
@@ -31,30 +29,36 @@ internal static class MosquittoAnchor
     }
 
     /// <summary>Mosquitto's QoS 1 ping-pong round trip (p50, p99 in ms) over 1,000 round trips, or null when it cannot run here.</summary>
-    internal static async Task<(double P50, double P99)?> MeasureRoundTripAsync(string? anchorDirectory, CancellationToken cancellationToken)
-    {
-        var copy = CopyAnchor(anchorDirectory);
-        if (copy is null || !await EnsureToolsAsync(copy, cancellationToken))
+    internal static Task<(double P50, double P99)?> MeasureRoundTripAsync(string? anchorDirectory, CancellationToken cancellationToken) =>
+        WithBrokerAsync<(double P50, double P99)>(anchorDirectory, async (copy, broker) =>
         {
-            return null;
-        }
-
-        await using var broker = await PrivateMosquitto.StartAsync(cancellationToken);
-        if (broker is null)
-        {
-            return null;
-        }
-
-        var json = await RunForJsonAsync("node", [Path.Combine(copy, "bench-mqtt.mjs"), "pingpong", "--port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--count", "1000"], copy, "the Mosquitto ping-pong", cancellationToken);
-        return json is { } j
-            && j.TryGetProperty("rtt_ms_p50", out var p50) && p50.ValueKind == JsonValueKind.Number
-            && j.TryGetProperty("rtt_ms_p99", out var p99) && p99.ValueKind == JsonValueKind.Number
-            ? (p50.GetDouble(), p99.GetDouble())
-            : null;
-    }
+            var json = await RunForJsonAsync("node", [Path.Combine(copy, "bench-mqtt.mjs"), "pingpong", "--port", broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--count", "1000"], copy, "the Mosquitto ping-pong", cancellationToken);
+            return json is { } j
+                && j.TryGetProperty("rtt_ms_p50", out var p50) && p50.ValueKind == JsonValueKind.Number
+                && j.TryGetProperty("rtt_ms_p99", out var p99) && p99.ValueKind == JsonValueKind.Number
+                ? (p50.GetDouble(), p99.GetDouble())
+                : null;
+        }, cancellationToken);
 
     /// <summary>The latency scenario's schedule offered to a private Mosquitto (<see cref="MosquittoPacedLatency"/>), or null when it cannot run here.</summary>
-    internal static async Task<MosquittoPacedLatency.Result?> MeasurePacedLatencyAsync(string? anchorDirectory, int pairs, double rate, int total, TimeSpan limit, CancellationToken cancellationToken)
+    internal static Task<MosquittoPacedLatency.Result?> MeasurePacedLatencyAsync(string? anchorDirectory, int pairs, double rate, int total, TimeSpan limit, CancellationToken cancellationToken) =>
+        WithBrokerAsync<MosquittoPacedLatency.Result>(anchorDirectory, async (_, broker) =>
+        {
+            // The anchor failing must not cost the run Parley's own figures: one line, and no anchor.
+            try
+            {
+                return await MosquittoPacedLatency.MeasureAsync(broker, pairs, rate, total, limit, cancellationToken);
+            }
+            catch (Exception e) when (e is MQTTnet.Exceptions.MqttCommunicationException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                await Console.Error.WriteLineAsync($"parley-load: the schedule through Mosquitto did not complete within {limit.TotalSeconds:0} s: {e.Message}");
+                return null;
+            }
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="measure"/> (given the anchor's copy) against a private Mosquitto; null when the anchor cannot run here.</summary>
+    private static async Task<T?> WithBrokerAsync<T>(string? anchorDirectory, Func<string, PrivateMosquitto, Task<T?>> measure, CancellationToken cancellationToken)
+        where T : struct
     {
         var copy = CopyAnchor(anchorDirectory);
         if (copy is null || !await EnsureToolsAsync(copy, cancellationToken))
@@ -63,7 +67,7 @@ internal static class MosquittoAnchor
         }
 
         await using var broker = await PrivateMosquitto.StartAsync(cancellationToken);
-        return broker is null ? null : await MosquittoPacedLatency.MeasureAsync(broker, pairs, rate, total, limit, cancellationToken);
+        return broker is null ? null : await measure(copy, broker);
     }
 
     /// <summary>mosquitto and the mqtt npm package, installed as mosquitto-anchor.sh installs them.</summary>
