@@ -105,7 +105,8 @@ internal static class Plots
         plot.Axes.SetLimitsY(0, double.NaN);
         plot.Title("Parley relay throughput, 256-byte messages (2 shared cores, loopback, durable; mean of runs)");
         plot.ShowLegend(Edge.Right); // beside the data: with a series per session it would cover it
-        plot.SavePng(path, 1200, 550);
+        // Tall enough for one legend column: a series per session and storage, 24 by session 11.
+        plot.SavePng(path, 1400, 720);
         return path;
     }
 
