@@ -33,8 +33,12 @@ public sealed class MosquittoPacedLatencyTests
         var broker = await PrivateMosquitto.StartAsync(timeout.Token);
         Assert.NotNull(broker);
         var port = broker.Port;
+        var directory = broker.DataDirectory;
+        Assert.True(File.Exists(Path.Combine(directory, "mosquitto.conf")));
 
         await broker.DisposeAsync();
+
+        Assert.False(Directory.Exists(directory), $"{directory} was left behind");
 
         using var client = new System.Net.Sockets.TcpClient();
         await Assert.ThrowsAnyAsync<System.Net.Sockets.SocketException>(() => client.ConnectAsync(System.Net.IPAddress.Loopback, port, timeout.Token).AsTask());

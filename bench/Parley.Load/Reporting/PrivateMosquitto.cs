@@ -23,6 +23,9 @@ internal sealed class PrivateMosquitto : IAsyncDisposable
 
     internal int Port { get; }
 
+    /// <summary>Where the broker keeps its configuration and persistence file; removed on dispose.</summary>
+    internal string DataDirectory => data.FullName;
+
     /// <summary>CPU time (user + system) the broker has used so far.</summary>
     internal TimeSpan CpuTime()
     {
