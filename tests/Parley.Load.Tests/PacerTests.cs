@@ -28,10 +28,13 @@ public sealed class PacerTests
         const int Total = 40;
         const double Rate = 2_000;
         var started = new List<int>();
-        using var inFlight = new SemaphoreSlim(Total);
         var before = Stopwatch.GetTimestamp();
 
-        await Pacer.OfferAsync(Rate, Total, inFlight, started.Add, CancellationToken.None);
+        await Pacer.OfferAsync(Rate, Total, maxInFlight: Total, k =>
+        {
+            started.Add(k);
+            return Task.CompletedTask;
+        }, CancellationToken.None);
 
         Assert.Equal(Enumerable.Range(0, Total), started);
         // The last send is due (Total - 1) / Rate after the first: the schedule was not compressed.
@@ -39,18 +42,32 @@ public sealed class PacerTests
     }
 
     [Fact]
-    public async Task OfferAsync_WaitsForRoomInFlight()
+    public async Task OfferAsync_WaitsForRoomInFlightAndForEverySend()
     {
-        using var inFlight = new SemaphoreSlim(2);
+        var finishes = Enumerable.Range(0, 5).Select(_ => new TaskCompletionSource()).ToArray();
         var started = 0;
 
-        var offering = Pacer.OfferAsync(10_000, 5, inFlight, _ => Interlocked.Increment(ref started), CancellationToken.None);
+        var offering = Pacer.OfferAsync(10_000, 5, maxInFlight: 2, k =>
+        {
+            Interlocked.Increment(ref started);
+            return finishes[k].Task;
+        }, CancellationToken.None);
         await Task.Delay(200);
 
-        // No send released its slot: only two could start.
+        // No send finished: only two could start.
         Assert.Equal(2, Volatile.Read(ref started));
         Assert.False(offering.IsCompleted);
-        inFlight.Release(3);
+        foreach (var finish in finishes[..^1])
+        {
+            finish.SetResult();
+        }
+
+        await Task.Delay(200);
+        Assert.Equal(5, Volatile.Read(ref started));
+        // The pacer has started every send, but the last has not finished.
+        Assert.False(offering.IsCompleted);
+        finishes[^1].SetResult();
+
         // The three held back started over 1 ms after they were due, and are counted so.
         Assert.InRange(await offering, 3, 5);
         Assert.Equal(5, started);

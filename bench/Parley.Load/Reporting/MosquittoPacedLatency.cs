@@ -54,32 +54,23 @@ internal static class MosquittoPacedLatency
                 publishers[i] = (await ConnectAsync(factory, $"pub-{run}-{i}", port, clients, deadline.Token), topic);
             }
 
-            var inFlight = new SemaphoreSlim(4096);
-            var publishes = new List<Task>(total);
-            async Task PublishOneAsync(IMqttClient client, string topic)
+            Task PublishAsync(int k)
             {
-                try
-                {
-                    var payload = new byte[PayloadBytes];
-                    BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
-                    var message = new MqttApplicationMessageBuilder()
-                        .WithTopic(topic)
-                        .WithPayload(payload)
-                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                        .Build();
-                    await client.PublishAsync(message, deadline.Token);
-                }
-                finally
-                {
-                    inFlight.Release();
-                }
+                var payload = new byte[PayloadBytes];
+                BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
+                var (client, topic) = publishers[k % pairs];
+                var message = new MqttApplicationMessageBuilder()
+                    .WithTopic(topic)
+                    .WithPayload(payload)
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                    .Build();
+                return client.PublishAsync(message, deadline.Token);
             }
 
             var machine = ProcStatus.MachineIdle();
             var brokerCpu = broker.CpuTime();
             var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var lagged = await Pacer.OfferAsync(rate, total, inFlight, k => publishes.Add(PublishOneAsync(publishers[k % pairs].Client, publishers[k % pairs].Topic)), deadline.Token);
-            await Task.WhenAll(publishes);
+            var lagged = await Pacer.OfferAsync(rate, total, Pacer.DefaultMaxInFlight, PublishAsync, deadline.Token);
             while (Interlocked.Read(ref delivered) < total)
             {
                 await Task.Delay(2, deadline.Token);

@@ -14,7 +14,7 @@ namespace Parley.Load.Scenarios;
 /// </summary>
 internal static class LatencyScenario
 {
-    internal sealed record Options(int Pairs = 10, double? Rate = null, TimeSpan? Duration = null, int RoundTrips = 1000, int MaxInFlight = 4096);
+    internal sealed record Options(int Pairs = 10, double? Rate = null, TimeSpan? Duration = null, int RoundTrips = 1000, int MaxInFlight = Pacer.DefaultMaxInFlight);
 
     private const long HighestMicroseconds = 60_000_000;
 
@@ -42,7 +42,7 @@ internal static class LatencyScenario
             var histogram = new LongConcurrentHistogram(1, HighestMicroseconds, 3);
             pairs.OnData = payload => histogram.RecordValue(Math.Clamp((long)payload.Age.TotalMicroseconds, 1, HighestMicroseconds));
             var meter = CostMeter.Start(server);
-            var lagged = await OfferAsync(pairs, settings, rate.Value, total, cancellationToken);
+            var lagged = await OfferAsync(pairs, settings, rate.Value, total, options.MaxInFlight, cancellationToken);
             var costs = meter.PerMessage(total);
 
             var roundTrips = new LongHistogram(HighestMicroseconds, 3);
@@ -97,7 +97,7 @@ internal static class LatencyScenario
         Enumerable.Range(0, pairs.Count).Sum(pair => pairs.MissingOfPair(pair, (total / pairs.Count) + (pair < total % pairs.Count ? 1 : 0)));
 
     /// <summary>Issues <paramref name="total"/> sends at <paramref name="rate"/>, round-robin over the pairs; waits for their delivery.</summary>
-    private static async Task<long> OfferAsync(PairedUsers pairs, LoadSettings settings, double rate, int total, CancellationToken cancellationToken)
+    private static async Task<long> OfferAsync(PairedUsers pairs, LoadSettings settings, double rate, int total, int maxInFlight, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(settings.MaxDuration);
@@ -105,25 +105,9 @@ internal static class LatencyScenario
         var baseline = pairs.Delivered;
         await ProgressDisplay.RunAsync(settings, $"latency: {rate:N0} msgs/s", total, () => pairs.Delivered - baseline, async () =>
         {
-            var inFlight = new SemaphoreSlim(4096);
-            var sends = new List<Task>(total);
-
-            async Task SendOneAsync(int pair, int sequence)
-            {
-                try
-                {
-                    await pairs.SendDataAsync(pair, sequence, deadline.Token);
-                }
-                finally
-                {
-                    inFlight.Release();
-                }
-            }
-
             // Each send is encrypted and queued on its sender's stream on the pacer's thread, so
             // that the schedule is what reaches the server.
-            lagged = await Pacer.OfferAsync(rate, total, inFlight, k => sends.Add(SendOneAsync(k % pairs.Count, k / pairs.Count)), deadline.Token);
-            await Task.WhenAll(sends);
+            lagged = await Pacer.OfferAsync(rate, total, maxInFlight, k => pairs.SendDataAsync(k % pairs.Count, k / pairs.Count, deadline.Token), deadline.Token);
             while (pairs.Delivered - baseline < total)
             {
                 await Task.Delay(2, deadline.Token);

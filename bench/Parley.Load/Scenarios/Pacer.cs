@@ -13,14 +13,32 @@ internal static partial class Pacer
     private const int ClockMonotonic = 1;
     private const long NanosecondsPerSecond = 1_000_000_000;
 
+    /// <summary>Sends unfinished at once before the pacer waits: far above what a healthy run holds, so that a stalled one ends instead of queueing without bound.</summary>
+    internal const int DefaultMaxInFlight = 4096;
+
     /// <summary>
     /// Starts send k of <paramref name="total"/> at start + k/<paramref name="rate"/> on a thread of
-    /// its own (open loop: whatever happened to the ones before), each once <paramref name="inFlight"/>
-    /// lets it; <paramref name="send"/> must return at its first wait and release a slot when done.
-    /// Returns how many sends started over 1 ms late: the schedule the receiver saw was not the one offered.
+    /// its own (open loop: whatever happened to the ones before), each once fewer than
+    /// <paramref name="maxInFlight"/> are unfinished; <paramref name="send"/> runs on that thread up
+    /// to its first wait. Completes when every send has; returns how many started over 1 ms late:
+    /// the schedule the receiver saw was not the one offered.
     /// </summary>
-    internal static Task<long> OfferAsync(double rate, int total, SemaphoreSlim inFlight, Action<int> send, CancellationToken cancellationToken)
+    internal static async Task<long> OfferAsync(double rate, int total, int maxInFlight, Func<int, Task> send, CancellationToken cancellationToken)
     {
+        var inFlight = new SemaphoreSlim(maxInFlight);
+        var sends = new List<Task>(total);
+        async Task SendAsync(int k)
+        {
+            try
+            {
+                await send(k);
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }
+
         var offered = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         var pacer = new Thread(() =>
         {
@@ -39,7 +57,7 @@ internal static partial class Pacer
                         lagged++;
                     }
 
-                    send(k);
+                    sends.Add(SendAsync(k));
                 }
 
                 offered.SetResult(lagged);
@@ -53,7 +71,9 @@ internal static partial class Pacer
         })
         { IsBackground = true, Name = "parley-load-pacer" };
         pacer.Start();
-        return offered.Task;
+        var lagged = await offered.Task;
+        await Task.WhenAll(sends);
+        return lagged;
     }
 
     /// <summary>Blocks the calling thread until <paramref name="due"/> (a <see cref="Stopwatch"/> timestamp).</summary>
