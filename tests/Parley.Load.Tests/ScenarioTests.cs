@@ -25,6 +25,24 @@ public sealed class ScenarioTests : IDisposable
         // Every message wakes threads in both processes: a count of zero means /proc was misread.
         Assert.True(result.Get("server_context_switches_per_msg") > 0);
         Assert.True(result.Get("client_context_switches_per_msg") > 0);
+
+        // Read from the server's /metrics: each message is at least its body, held while it is stored.
+        Assert.True(result.Get("server_alloc_bytes_per_msg") > 256, $"server_alloc_bytes_per_msg = {result.Get("server_alloc_bytes_per_msg")}");
+    }
+
+    [Fact]
+    public void ParseMetric_TakesTheUnlabelledSampleOfThatNameOnly()
+    {
+        const string exposition = """
+            # HELP system_runtime_dotnet_gc_heap_total_allocated (By) bytes allocated
+            # TYPE system_runtime_dotnet_gc_heap_total_allocated gauge
+            system_runtime_dotnet_gc_heap_total_allocated_other 5
+            system_runtime_dotnet_gc_heap_total_allocated{gc_heap_generation="gen0"} 7
+            system_runtime_dotnet_gc_heap_total_allocated 1.2345678E+09
+            """;
+
+        Assert.Equal(1_234_567_800, ServerUnderTest.ParseMetric(exposition, "system_runtime_dotnet_gc_heap_total_allocated"));
+        Assert.Null(ServerUnderTest.ParseMetric(exposition, "dotnet_total_memory_bytes"));
     }
 
     [Fact]
@@ -83,6 +101,7 @@ public sealed class ScenarioTests : IDisposable
         Assert.True(result.Get("server_cpu_us_per_msg") > 0);
         Assert.True(result.Get("client_cpu_us_per_msg") > 0);
         Assert.True(result.Get("server_context_switches_per_msg") > 0);
+        Assert.True(result.Get("server_alloc_bytes_per_msg") > 256, $"server_alloc_bytes_per_msg = {result.Get("server_alloc_bytes_per_msg")}");
     }
 
     [Fact]

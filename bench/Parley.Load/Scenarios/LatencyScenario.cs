@@ -41,9 +41,9 @@ internal static class LatencyScenario
             await using var pairs = await PairedUsers.OpenAsync(server, settings, users, perPair, cancellationToken);
             var histogram = new LongConcurrentHistogram(1, HighestMicroseconds, 3);
             pairs.OnData = payload => histogram.RecordValue(Math.Clamp((long)payload.Age.TotalMicroseconds, 1, HighestMicroseconds));
-            var meter = CostMeter.Start(server);
+            var meter = await CostMeter.StartAsync(server, cancellationToken);
             var lagged = await OfferAsync(pairs, settings, rate.Value, total, options.MaxInFlight, cancellationToken);
-            var costs = meter.PerMessage(total);
+            var costs = await meter.PerMessageAsync(total, cancellationToken);
 
             var roundTrips = new LongHistogram(HighestMicroseconds, 3);
             for (var i = 0; i < 50 + options.RoundTrips; i++)

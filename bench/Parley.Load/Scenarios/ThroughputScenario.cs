@@ -60,12 +60,12 @@ internal static class ThroughputScenario
     internal static async Task<Measurement> MeasureAsync(ServerUnderTest server, PairedUsers pairs, LoadSettings settings, Options options, CancellationToken cancellationToken)
     {
         var baseline = pairs.Delivered;
-        var meter = CostMeter.Start(server);
+        var meter = await CostMeter.StartAsync(server, cancellationToken);
         var started = Stopwatch.GetTimestamp();
         var timedOut = !await SendAllAsync(pairs, settings, options, firstSequence: 0, options.PerPair, "throughput", cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started, Math.Max(started + 1, pairs.LastDeliveredTimestamp));
         var delivered = pairs.Delivered - baseline;
-        return new Measurement(delivered, elapsed, delivered / elapsed.TotalSeconds, timedOut, meter.PerMessage(delivered));
+        return new Measurement(delivered, elapsed, delivered / elapsed.TotalSeconds, timedOut, await meter.PerMessageAsync(delivered, cancellationToken));
     }
 
     /// <summary>

@@ -15,8 +15,12 @@ namespace Parley.Load.Server;
 /// </summary>
 internal sealed partial class ServerUnderTest : IAsyncDisposable
 {
+    /// <summary>The server's own count of what its managed heap has allocated (the System.Runtime meter), on /metrics.</summary>
+    private const string AllocatedMetric = "system_runtime_dotnet_gc_heap_total_allocated";
+
     private readonly IReadOnlyList<Process> processes;
     private readonly IReadOnlyList<Uri> urls;
+    private readonly Lazy<HttpClient> metrics;
     private readonly PostgresCluster? postgres;
     private readonly RedisServer? redis;
 
@@ -34,6 +38,11 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         this.processes = processes;
         this.postgres = postgres;
         this.redis = redis;
+        metrics = new Lazy<HttpClient>(() => new HttpClient(new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, _, errors) => Ca.Validate(certificate, errors),
+        })
+        { Timeout = TimeSpan.FromSeconds(10) });
     }
 
     /// <summary>The first node's address.</summary>
@@ -190,6 +199,51 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
     /// <summary>Context switches of the server processes so far, summed over nodes, or null when they are not our children.</summary>
     internal long? ContextSwitchCount() => SumOverNodes(process => ProcStatus.ContextSwitches(process.Id));
 
+    /// <summary>
+    /// Bytes the servers have allocated on their managed heaps so far, summed over nodes, read from
+    /// their /metrics (so an external server reports it too); null when a node does not give it.
+    /// </summary>
+    internal async Task<long?> AllocatedBytesAsync(CancellationToken cancellationToken)
+    {
+        long total = 0;
+        foreach (var url in urls)
+        {
+            string text;
+            try
+            {
+                text = await metrics.Value.GetStringAsync(new Uri(url, "/metrics"), cancellationToken);
+            }
+            catch (HttpRequestException)
+            {
+                return null;
+            }
+
+            if (ParseMetric(text, AllocatedMetric) is not { } bytes)
+            {
+                return null;
+            }
+
+            total += (long)bytes;
+        }
+
+        return total;
+    }
+
+    /// <summary>The value of an unlabelled sample <paramref name="name"/> in a Prometheus text exposition, or null.</summary>
+    internal static double? ParseMetric(string exposition, string name)
+    {
+        foreach (var line in exposition.AsSpan().EnumerateLines())
+        {
+            if (line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] == ' '
+                && double.TryParse(line[(name.Length + 1)..].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary><paramref name="of"/> summed over the server processes; null when there are none (an external server), one has exited, or one is unknown.</summary>
     private long? SumOverNodes(Func<Process, long?> of)
     {
@@ -233,6 +287,11 @@ internal sealed partial class ServerUnderTest : IAsyncDisposable
         if (temporaryDirectory is not null && Directory.Exists(temporaryDirectory))
         {
             Directory.Delete(temporaryDirectory, recursive: true);
+        }
+
+        if (metrics.IsValueCreated)
+        {
+            metrics.Value.Dispose();
         }
 
         Ca.Dispose();
