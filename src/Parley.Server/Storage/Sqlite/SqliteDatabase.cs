@@ -136,15 +136,13 @@ internal sealed class SqliteDatabase : IDisposable
 
     /// <summary>
     /// <paramref name="connection"/>'s command for <paramref name="sql"/>, prepared once and kept
-    /// with the connection, its parameters cleared and joined to the connection's transaction (the
-    /// writer's batch, or none). Preparing a statement costs more than running these short ones, and
+    /// with the connection, its parameters cleared. The writer's batch is a transaction of SQLite's
+    /// own (BEGIN IMMEDIATE run as such a command), which every command on the connection is in
+    /// until COMMIT. Preparing a statement costs more than running these short ones, and
     /// Microsoft.Data.Sqlite prepares again for every new command. Do not dispose it; use it only on
     /// the connection's own thread of work, and only for fixed SQL text.
     /// </summary>
     internal SqliteCommand Command(SqliteConnection connection, string sql) => statements.GetValue(connection, _ => new SqliteStatements()).Get(connection, sql);
-
-    /// <summary>Sets the transaction <see cref="Command"/> joins commands of <paramref name="connection"/> to.</summary>
-    internal void UseTransaction(SqliteConnection connection, SqliteTransaction? transaction) => statements.GetValue(connection, _ => new SqliteStatements()).Transaction = transaction;
 
     /// <summary>Disposes <paramref name="connection"/> and the commands kept for it.</summary>
     internal void Forget(SqliteConnection connection)

@@ -132,29 +132,23 @@ internal sealed class SqliteGroupCommit : IDisposable
     private void CommitBatch(List<PendingWrite> batch)
     {
         // Whatever a write throws is its caller's error; the writer thread itself must go on.
+        var db = connection;
         try
         {
-            var db = connection ??= database.Open();
+            db = connection ??= database.Open();
             SetSynchronous(db, full: batch.Exists(pending => pending.Durable));
-            using (var transaction = db.BeginTransaction(deferred: false))
-            {
-                database.UseTransaction(db, transaction);
-                try
-                {
-                    foreach (var pending in batch)
-                    {
-                        pending.Run(db);
-                    }
 
-                    transaction.Commit();
-                    ServerMetrics.CommitBatchSize.Observe(batch.Count);
-                }
-                finally
-                {
-                    database.UseTransaction(db, null);
-                }
+            // BEGIN and COMMIT as the connection's kept statements, not SqliteTransaction: that
+            // prepares a new command for each, twice per batch, and a lone message is two batches
+            // (its insert, then its ack's delete).
+            database.Command(db, "BEGIN IMMEDIATE").ExecuteNonQuery();
+            foreach (var pending in batch)
+            {
+                pending.Run(db);
             }
 
+            database.Command(db, "COMMIT").ExecuteNonQuery();
+            ServerMetrics.CommitBatchSize.Observe(batch.Count);
             foreach (var pending in batch)
             {
                 pending.Publish();
@@ -162,6 +156,7 @@ internal sealed class SqliteGroupCommit : IDisposable
         }
         catch (Exception e)
         {
+            RollBack(db);
             ResetConnection();
             if (batch.Count == 1)
             {
@@ -177,6 +172,29 @@ internal sealed class SqliteGroupCommit : IDisposable
         }
     }
 
+    /// <summary>
+    /// Ends the transaction a failed batch left open, if SQLite has not already: the connection
+    /// goes back to Microsoft.Data.Sqlite's pool, and must not take the write lock with it.
+    /// </summary>
+    private static void RollBack(SqliteConnection? db)
+    {
+        if (db?.Handle is not { } handle || SQLitePCL.raw.sqlite3_get_autocommit(handle) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var rollback = db.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // The connection is closed next, which rolls back what is left.
+        }
+    }
+
     private void SetSynchronous(SqliteConnection db, bool full)
     {
         if (synchronousFull == full)
@@ -184,9 +202,7 @@ internal sealed class SqliteGroupCommit : IDisposable
             return;
         }
 
-        using var command = db.CreateCommand();
-        command.CommandText = full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
-        command.ExecuteNonQuery();
+        database.Command(db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL").ExecuteNonQuery();
         synchronousFull = full;
     }
 

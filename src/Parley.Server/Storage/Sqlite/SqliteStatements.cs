@@ -7,9 +7,6 @@ internal sealed class SqliteStatements : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
 
-    /// <summary>The transaction the connection is in, which its commands must name.</summary>
-    internal SqliteTransaction? Transaction { get; set; }
-
     internal SqliteCommand Get(SqliteConnection connection, string sql)
     {
         if (!commands.TryGetValue(sql, out var command))
@@ -19,7 +16,6 @@ internal sealed class SqliteStatements : IDisposable
             commands.Add(sql, command);
         }
 
-        command.Transaction = Transaction;
         command.Parameters.Clear();
         return command;
     }
