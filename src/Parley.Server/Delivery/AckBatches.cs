@@ -29,7 +29,7 @@ internal static class AckBatches
                 {
                     if (id.Length == idSize)
                     {
-                        ids.Add(id.ToByteArray());
+                        ids.Add(RequestBytes.Take(id));
                     }
                 }
 

@@ -208,7 +208,7 @@ internal sealed partial class MailboxService(
         var name = AccountsService.RequireUserName(request.Recipient);
         var recipient = await recipients.GetAsync(name, options.MaxQueuedPerUser, cancellationToken).ConfigureAwait(false)
             ?? throw AccountsService.UnknownUser(name);
-        var messageId = request.MessageId.ToByteArray();
+        var messageId = RequestBytes.Take(request.MessageId);
         if (recipient.Revoked)
         {
             if (!await IsStoredAsync(sender, messageId, cancellationToken).ConfigureAwait(false))
@@ -231,7 +231,7 @@ internal sealed partial class MailboxService(
 
         recipients.Admitted(name);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        return new Admission(null, new StoredEnvelope(messageId, sender, name, request.Body.ToByteArray(), now));
+        return new Admission(null, new StoredEnvelope(messageId, sender, name, RequestBytes.Take(request.Body), now));
     }
 
     /// <summary>Queues the write at once (before the first await, which keeps a stream's order) and answers after its commit.</summary>
