@@ -132,7 +132,7 @@ internal sealed class SqliteGroupCommit : IDisposable
     private void CommitBatch(List<PendingWrite> batch)
     {
         // Whatever a write throws is its caller's error; the writer thread itself must go on.
-        var db = connection;
+        SqliteConnection? db = null;
         try
         {
             db = connection ??= database.Open();
