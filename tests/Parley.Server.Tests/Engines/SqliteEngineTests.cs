@@ -34,6 +34,35 @@ public sealed class SqliteEngineTests(StorageFixture storage)
     }
 
     [Fact]
+    public async Task KeptStatement_KeepsItsNamedParametersBetweenRuns()
+    {
+        var database = await storage.CreateDatabaseAsync(Engine.Sqlite);
+        using var sqlite = new SqliteDatabase(database.Location);
+        await using var connection = await sqlite.OpenAsync(CancellationToken.None);
+        const string Sql = "SELECT $a || $b";
+
+        var first = sqlite.Command(connection, Sql, "$a", "$b");
+        var kept = first.Parameters[1];
+        first.Parameters[0].Value = "x";
+        first.Parameters[1].Value = "y";
+        Assert.Equal("xy", await first.ExecuteScalarAsync());
+
+        // The same command and parameter objects; only the values change.
+        var second = sqlite.Command(connection, Sql, "$a", "$b");
+        Assert.Same(first, second);
+        Assert.Same(kept, second.Parameters[1]);
+        second.Parameters[0].Value = "p";
+        second.Parameters[1].Value = "q";
+        Assert.Equal("pq", await second.ExecuteScalarAsync());
+
+        // Other names make new parameters; the plain overload leaves none.
+        var renamed = sqlite.Command(connection, Sql, "$b", "$a");
+        Assert.Equal(["$b", "$a"], renamed.Parameters.Cast<SqliteParameter>().Select(p => p.ParameterName));
+        Assert.Null(renamed.Parameters[0].Value);
+        Assert.Empty(sqlite.Command(connection, Sql).Parameters);
+    }
+
+    [Fact]
     public async Task Writes_AreFsyncedUnlessNoWriteInTheirBatchNeedsIt()
     {
         var database = await storage.CreateDatabaseAsync(Engine.Sqlite);

@@ -144,6 +144,15 @@ internal sealed class SqliteDatabase : IDisposable
     /// </summary>
     internal SqliteCommand Command(SqliteConnection connection, string sql) => statements.GetValue(connection, _ => new SqliteStatements()).Get(connection, sql);
 
+    /// <summary>
+    /// As <see cref="Command(SqliteConnection, string)"/>, for a statement run for every message:
+    /// its parameters, <paramref name="parameterNames"/> in that order, are kept with it, and the
+    /// caller sets each one's value (by position) before every run, so that a run allocates no
+    /// parameter objects.
+    /// </summary>
+    internal SqliteCommand Command(SqliteConnection connection, string sql, params ReadOnlySpan<string> parameterNames) =>
+        statements.GetValue(connection, _ => new SqliteStatements()).Get(connection, sql, parameterNames);
+
     /// <summary>Disposes <paramref name="connection"/> and the commands kept for it.</summary>
     internal void Forget(SqliteConnection connection)
     {

@@ -21,16 +21,24 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         ArgumentNullException.ThrowIfNull(envelope);
         return database.WriteAsync(async (connection, ct) =>
         {
-            var command = database.Command(connection, """
+            var command = database.Command(
+                connection,
+                """
                 INSERT INTO envelopes (message_id, sender, recipient, body, server_ts)
                 VALUES ($message_id, $sender, $recipient, $body, $server_ts)
                 ON CONFLICT (message_id, sender) DO NOTHING
-                """);
-            command.Parameters.AddWithValue("$message_id", envelope.MessageId);
-            command.Parameters.AddWithValue("$sender", envelope.Sender);
-            command.Parameters.AddWithValue("$recipient", envelope.Recipient);
-            command.Parameters.AddWithValue("$body", envelope.Body);
-            command.Parameters.AddWithValue("$server_ts", envelope.ServerTimestampMs);
+                """,
+                "$message_id",
+                "$sender",
+                "$recipient",
+                "$body",
+                "$server_ts");
+            var parameters = command.Parameters;
+            parameters[0].Value = envelope.MessageId;
+            parameters[1].Value = envelope.Sender;
+            parameters[2].Value = envelope.Recipient;
+            parameters[3].Value = envelope.Body;
+            parameters[4].Value = envelope.ServerTimestampMs;
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
         }, cancellationToken);
     }
@@ -68,9 +76,9 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         // Not fsynced on its own: an ack lost in a crash only means the envelope is pushed again.
         return database.WriteWithoutSyncAsync(async (connection, ct) =>
         {
-            var command = database.Command(connection, AcknowledgeSql);
-            command.Parameters.AddWithValue("$recipient", recipient);
-            var messageId = command.Parameters.Add("$message_id", SqliteType.Blob);
+            var command = database.Command(connection, AcknowledgeSql, "$recipient", "$message_id");
+            command.Parameters[0].Value = recipient;
+            var messageId = command.Parameters[1];
             var deleted = 0;
             foreach (var id in messageIds)
             {

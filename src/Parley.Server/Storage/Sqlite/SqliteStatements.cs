@@ -2,12 +2,45 @@ using Microsoft.Data.Sqlite;
 
 namespace Parley.Server.Storage.Sqlite;
 
-/// <summary>The prepared commands kept for one connection, by SQL text (see <see cref="SqliteDatabase.Command"/>).</summary>
+/// <summary>The prepared commands kept for one connection, by SQL text (see <see cref="SqliteDatabase.Command(SqliteConnection, string)"/>).</summary>
 internal sealed class SqliteStatements : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
 
     internal SqliteCommand Get(SqliteConnection connection, string sql)
+    {
+        var command = Find(connection, sql);
+        command.Parameters.Clear();
+        return command;
+    }
+
+    /// <summary>
+    /// The command for <paramref name="sql"/> with exactly <paramref name="parameterNames"/>, in that
+    /// order, made once and kept with it: the caller sets every one's value before each run.
+    /// </summary>
+    internal SqliteCommand Get(SqliteConnection connection, string sql, ReadOnlySpan<string> parameterNames)
+    {
+        var command = Find(connection, sql);
+        var parameters = command.Parameters;
+        var kept = parameters.Count == parameterNames.Length;
+        for (var i = 0; kept && i < parameterNames.Length; i++)
+        {
+            kept = string.Equals(parameters[i].ParameterName, parameterNames[i], StringComparison.Ordinal);
+        }
+
+        if (!kept)
+        {
+            parameters.Clear();
+            foreach (var name in parameterNames)
+            {
+                parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+        }
+
+        return command;
+    }
+
+    private SqliteCommand Find(SqliteConnection connection, string sql)
     {
         if (!commands.TryGetValue(sql, out var command))
         {
@@ -16,7 +49,6 @@ internal sealed class SqliteStatements : IDisposable
             commands.Add(sql, command);
         }
 
-        command.Parameters.Clear();
         return command;
     }
 
