@@ -46,7 +46,7 @@ public sealed class ChatTests
         using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await chat.WaitForExitAsync(exit.Token);
         await reader;
-        Assert.Equal(0, chat.ExitCode);
+        Assert.True(chat.ExitCode == 0, await chat.StandardError.ReadToEndAsync());
     }
 
     [Fact]
