@@ -304,6 +304,12 @@ public sealed class Messenger : IAsyncDisposable
                 }
             }
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            // gRPC reports the caller's own cancellation as a Cancelled status: the caller asked to
+            // stop (the chat's /quit, Ctrl+C on inbox --follow), which is not an error to show.
+            throw new OperationCanceledException("cancelled", e, cancellationToken);
+        }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
         {
             throw Translate(e);
