@@ -3,22 +3,8 @@ using Parley.Client;
 namespace Parley.Server.Tests.Behaviour;
 
 /// <summary>Cancelling a client call is the caller's own stop, seen as OperationCanceledException, not a server error.</summary>
-public sealed class ClientCancellationTests : IAsyncLifetime
+public sealed class ClientCancellationTests : ClientAgainstServer
 {
-    private readonly string profiles = Path.Combine(Path.GetTempPath(), "parley-client-" + Guid.NewGuid().ToString("N"));
-    private TestServer server = null!;
-
-    public async Task InitializeAsync() => server = await TestServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await server.DisposeAsync();
-        if (Directory.Exists(profiles))
-        {
-            Directory.Delete(profiles, recursive: true);
-        }
-    }
-
     /// <summary>
     /// `parley chat` and `inbox --follow` stop their receive this way (/quit, Ctrl+C); a cancelled
     /// status that escaped as RpcException made the chat exit 1 after /quit.
@@ -26,7 +12,7 @@ public sealed class ClientCancellationTests : IAsyncLifetime
     [Fact]
     public async Task CancellingAFollowingReceiveThrowsOperationCanceled()
     {
-        await using var bob = await Messenger.RegisterAsync(Path.Combine(profiles, "bob"), "pw", "bob", server.Address, server.CaPem, invite: null, CancellationToken.None);
+        await using var bob = await Messenger.RegisterAsync(ProfileDirectory("bob"), "pw", "bob", Server.Address, Server.CaPem, invite: null, CancellationToken.None);
         using var stop = new CancellationTokenSource();
 
         var receiving = bob.ReceiveAsync(_ => { }, TimeSpan.Zero, follow: true, stop.Token);

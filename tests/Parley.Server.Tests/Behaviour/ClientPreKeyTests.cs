@@ -4,31 +4,17 @@ using Parley.Client;
 namespace Parley.Server.Tests.Behaviour;
 
 /// <summary>The client library keeps its prekey supply up without being asked.</summary>
-public sealed class ClientPreKeyTests : IAsyncLifetime
+public sealed class ClientPreKeyTests : ClientAgainstServer
 {
-    private readonly string profiles = Path.Combine(Path.GetTempPath(), "parley-client-" + Guid.NewGuid().ToString("N"));
-    private TestServer server = null!;
-
-    public async Task InitializeAsync() => server = await TestServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        await server.DisposeAsync();
-        if (System.IO.Directory.Exists(profiles))
-        {
-            System.IO.Directory.Delete(profiles, recursive: true);
-        }
-    }
-
     [Fact]
     public async Task ConnectingAfterTheDirectoryRanDryUploadsAFreshBatch()
     {
-        var directory = Path.Combine(profiles, "bob");
-        await using (var registered = await Messenger.RegisterAsync(directory, "pw", "bob", server.Address, server.CaPem, invite: null, CancellationToken.None))
+        var directory = ProfileDirectory("bob");
+        await using (var registered = await Messenger.RegisterAsync(directory, "pw", "bob", Server.Address, Server.CaPem, invite: null, CancellationToken.None))
         {
         }
 
-        await using var watcher = await server.RegisterAsync("watcher", oneTimePreKeys: 0);
+        await using var watcher = await Server.RegisterAsync("watcher", oneTimePreKeys: 0);
         Assert.Equal((uint)Messenger.OneTimePreKeyBatch, await TakeAllAsync(watcher));
 
         // Everyone took bob's one-time keys; his next connection sees the server's low flag and uploads more.
