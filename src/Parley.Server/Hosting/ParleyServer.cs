@@ -175,6 +175,8 @@ public sealed class ParleyServer : IAsyncDisposable
                 ? Results.Text($"degraded: redis unreachable; delivery polls the database every {options.DegradedPollInterval.TotalSeconds:0.###} s; invitations work only between clients of this node\n", "text/plain")
                 : Results.Text("ok\n", "text/plain");
         });
+        // Read at the first scrape, when prometheus-net starts its meter adapter.
+        Metrics.ConfigureMeterAdapter(adapter => adapter.InstrumentFilterPredicate = ServerMetrics.Publishes);
         app.MapMetrics("/metrics");
         Metrics.DefaultRegistry.AddBeforeCollectCallback(async ct =>
         {

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Prometheus;
 
 namespace Parley.Server.Hosting;
@@ -34,6 +35,14 @@ internal static class ServerMetrics
     internal static readonly Counter ClusterEventsPublished = Metrics.CreateCounter("parley_cluster_events_published_total", "Events this node published to the other nodes (wake-ups, takeovers, revocations).");
 
     internal static readonly Counter ClusterEventsReceived = Metrics.CreateCounter("parley_cluster_events_received_total", "Events received from other nodes, by kind.", "kind");
+
+    /// <summary>
+    /// Which .NET meters /metrics publishes besides these: all but Kestrel's memory pool. It records
+    /// every block its pipes rent and return, several per message, and prometheus-net finds the
+    /// labelled series under a lock for each: 12 % of the server's CPU samples at 10,000 msgs/s.
+    /// The pool's bytes are in the process's memory figures anyway.
+    /// </summary>
+    internal static bool Publishes(Instrument instrument) => instrument.Meter.Name != "Microsoft.AspNetCore.MemoryPool";
 
     internal static readonly Counter StreamsTakenOver = Metrics.CreateCounter("parley_receive_streams_taken_over_total", "Receive streams ended because a newer stream of the same user opened.");
 }
