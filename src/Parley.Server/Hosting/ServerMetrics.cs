@@ -36,6 +36,8 @@ internal static class ServerMetrics
 
     internal static readonly Counter ClusterEventsReceived = Metrics.CreateCounter("parley_cluster_events_received_total", "Events received from other nodes, by kind.", "kind");
 
+    internal static readonly Counter StreamsTakenOver = Metrics.CreateCounter("parley_receive_streams_taken_over_total", "Receive streams ended because a newer stream of the same user opened.");
+
     /// <summary>
     /// Which .NET meters /metrics publishes besides these: all but Kestrel's memory pool. It records
     /// every block its pipes rent and return, several per message, and prometheus-net finds the
@@ -43,6 +45,4 @@ internal static class ServerMetrics
     /// The pool's bytes are in the process's memory figures anyway.
     /// </summary>
     internal static bool Publishes(Instrument instrument) => instrument.Meter.Name != "Microsoft.AspNetCore.MemoryPool";
-
-    internal static readonly Counter StreamsTakenOver = Metrics.CreateCounter("parley_receive_streams_taken_over_total", "Receive streams ended because a newer stream of the same user opened.");
 }
