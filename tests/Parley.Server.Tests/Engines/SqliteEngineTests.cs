@@ -55,7 +55,7 @@ public sealed class SqliteEngineTests(StorageFixture storage)
         second.Parameters[1].Value = "q";
         Assert.Equal("pq", await second.ExecuteScalarAsync());
 
-        // Other names make new parameters; the plain overload leaves none.
+        // Other names make new parameters; no names leave none.
         var renamed = sqlite.Command(connection, Sql, "$b", "$a");
         Assert.Equal(["$b", "$a"], renamed.Parameters.Cast<SqliteParameter>().Select(p => p.ParameterName));
         Assert.Null(renamed.Parameters[0].Value);

@@ -136,19 +136,14 @@ internal sealed class SqliteDatabase : IDisposable
 
     /// <summary>
     /// <paramref name="connection"/>'s command for <paramref name="sql"/>, prepared once and kept
-    /// with the connection, its parameters cleared. The writer's batch is a transaction of SQLite's
+    /// with the connection, with exactly the parameters <paramref name="parameterNames"/> (none when
+    /// not given; a caller then adds its own). A statement run for every message names them: they
+    /// are kept with it and the caller sets each one's value (by position) before every run, so
+    /// that a run allocates no parameter objects. The writer's batch is a transaction of SQLite's
     /// own (BEGIN IMMEDIATE run as such a command), which every command on the connection is in
     /// until COMMIT. Preparing a statement costs more than running these short ones, and
     /// Microsoft.Data.Sqlite prepares again for every new command. Do not dispose it; use it only on
     /// the connection's own thread of work, and only for fixed SQL text.
-    /// </summary>
-    internal SqliteCommand Command(SqliteConnection connection, string sql) => statements.GetValue(connection, _ => new SqliteStatements()).Get(connection, sql);
-
-    /// <summary>
-    /// As <see cref="Command(SqliteConnection, string)"/>, for a statement run for every message:
-    /// its parameters, <paramref name="parameterNames"/> in that order, are kept with it, and the
-    /// caller sets each one's value (by position) before every run, so that a run allocates no
-    /// parameter objects.
     /// </summary>
     internal SqliteCommand Command(SqliteConnection connection, string sql, params ReadOnlySpan<string> parameterNames) =>
         statements.GetValue(connection, _ => new SqliteStatements()).Get(connection, sql, parameterNames);

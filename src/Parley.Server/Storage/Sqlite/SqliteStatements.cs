@@ -2,25 +2,25 @@ using Microsoft.Data.Sqlite;
 
 namespace Parley.Server.Storage.Sqlite;
 
-/// <summary>The prepared commands kept for one connection, by SQL text (see <see cref="SqliteDatabase.Command(SqliteConnection, string)"/>).</summary>
+/// <summary>The prepared commands kept for one connection, by SQL text (see <see cref="SqliteDatabase.Command"/>).</summary>
 internal sealed class SqliteStatements : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
 
-    internal SqliteCommand Get(SqliteConnection connection, string sql)
-    {
-        var command = Find(connection, sql);
-        command.Parameters.Clear();
-        return command;
-    }
-
     /// <summary>
     /// The command for <paramref name="sql"/> with exactly <paramref name="parameterNames"/>, in that
-    /// order, made once and kept with it: the caller sets every one's value before each run.
+    /// order (none: the parameters a caller added last time are removed). Parameters that already
+    /// match are kept, and the caller sets every one's value before each run.
     /// </summary>
     internal SqliteCommand Get(SqliteConnection connection, string sql, ReadOnlySpan<string> parameterNames)
     {
-        var command = Find(connection, sql);
+        if (!commands.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            commands.Add(sql, command);
+        }
+
         var parameters = command.Parameters;
         var kept = parameters.Count == parameterNames.Length;
         for (var i = 0; kept && i < parameterNames.Length; i++)
@@ -35,18 +35,6 @@ internal sealed class SqliteStatements : IDisposable
             {
                 parameters.Add(new SqliteParameter { ParameterName = name });
             }
-        }
-
-        return command;
-    }
-
-    private SqliteCommand Find(SqliteConnection connection, string sql)
-    {
-        if (!commands.TryGetValue(sql, out var command))
-        {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            commands.Add(sql, command);
         }
 
         return command;
